@@ -1,0 +1,171 @@
+//! How to reach the database: the URL, which backend it names, and the pool's limits.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::RepoError;
+
+/// The database engine a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// PostgreSQL, through diesel-async's own driver (no libpq).
+    Postgres,
+    /// Embedded SQLite (bundled), in a file.
+    Sqlite,
+}
+
+impl Backend {
+    /// The backend's name for logs and readiness reports: `postgres` or `sqlite`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Postgres => "postgres",
+            Self::Sqlite => "sqlite",
+        }
+    }
+}
+
+/// Connection settings of the data layer.
+///
+/// `Debug` hides any password in the URL, so the value is safe to log.
+///
+/// ```
+/// use auth_persistence::{Backend, DbConfig};
+///
+/// let config = DbConfig::new("postgres://app:s3cret@db:5432/auth").unwrap();
+/// assert_eq!(config.backend(), Backend::Postgres);
+/// assert!(!format!("{config:?}").contains("s3cret"));
+/// assert!(DbConfig::new("mysql://db/auth").is_err());
+/// ```
+#[derive(Clone)]
+pub struct DbConfig {
+    url: String,
+    backend: Backend,
+    /// Most connections the pool opens. SQLite has one writer at a time, so keep it small there.
+    pub max_connections: usize,
+    /// How long a request waits for a free connection (or a new one) before the database
+    /// counts as unavailable.
+    pub acquire_timeout: Duration,
+    /// How long SQLite waits for another writer before giving up.
+    pub sqlite_busy_timeout: Duration,
+}
+
+impl DbConfig {
+    /// Settings for `url` with default limits: 10 connections on PostgreSQL, 4 on SQLite,
+    /// a 5 s acquire timeout and a 5 s SQLite busy timeout.
+    ///
+    /// `url` is `postgres://…`, `postgresql://…` or `sqlite://PATH` (a relative path after
+    /// `sqlite://` is relative to the working directory; `sqlite:///abs/path.db` is absolute).
+    ///
+    /// # Errors
+    ///
+    /// [`RepoError::UnsupportedUrl`] for any other scheme or an empty SQLite path.
+    pub fn new(url: impl Into<String>) -> Result<Self, RepoError> {
+        let url = url.into();
+        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else if url
+            .strip_prefix("sqlite://")
+            .is_some_and(|path| !path.is_empty())
+        {
+            Backend::Sqlite
+        } else {
+            return Err(RepoError::UnsupportedUrl);
+        };
+        let max_connections = match backend {
+            Backend::Postgres => 10,
+            Backend::Sqlite => 4,
+        };
+        Ok(Self {
+            url,
+            backend,
+            max_connections,
+            acquire_timeout: Duration::from_secs(5),
+            sqlite_busy_timeout: Duration::from_secs(5),
+        })
+    }
+
+    /// The backend the URL names.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The URL as given. It may hold a password: do not log it.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// For SQLite, the file path after `sqlite://`.
+    pub(crate) fn sqlite_path(&self) -> &str {
+        self.url.strip_prefix("sqlite://").unwrap_or(&self.url)
+    }
+
+    /// The URL with any password replaced by `***`.
+    pub fn redacted_url(&self) -> String {
+        redact_password(&self.url)
+    }
+}
+
+impl fmt::Debug for DbConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DbConfig")
+            .field("url", &self.redacted_url())
+            .field("backend", &self.backend)
+            .field("max_connections", &self.max_connections)
+            .field("acquire_timeout", &self.acquire_timeout)
+            .field("sqlite_busy_timeout", &self.sqlite_busy_timeout)
+            .finish()
+    }
+}
+
+fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _password)) => format!("{scheme}://{user}:***@{host}{path}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Backend, DbConfig, redact_password};
+
+    #[test]
+    fn the_scheme_picks_the_backend() {
+        assert_eq!(
+            DbConfig::new("postgresql://h/db").unwrap().backend(),
+            Backend::Postgres
+        );
+        assert_eq!(
+            DbConfig::new("sqlite://auth.db").unwrap().backend(),
+            Backend::Sqlite
+        );
+        assert_eq!(
+            DbConfig::new("sqlite://auth.db").unwrap().sqlite_path(),
+            "auth.db"
+        );
+        assert_eq!(
+            DbConfig::new("sqlite:///var/a.db").unwrap().sqlite_path(),
+            "/var/a.db"
+        );
+        for bad in ["", "auth.db", "sqlite://", "mysql://h/db", "http://x"] {
+            assert!(DbConfig::new(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact_password("postgres://u:p@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(redact_password("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact_password("sqlite://auth.db"), "sqlite://auth.db");
+    }
+}

@@ -1,0 +1,74 @@
+//! Connection types of the two backends, and the macros that write a query once for both.
+//!
+//! Diesel type-checks a query per backend, so a query is written once inside [`on_conn!`] and
+//! expanded into one match arm per backend. Multi-statement writes go through
+//! [`in_transaction!`]; on SQLite every such transaction here starts with a write, so it takes
+//! the write lock at once and the busy timeout applies instead of a "database is locked" error.
+
+use diesel::SqliteConnection;
+use diesel_async::AsyncPgConnection;
+use diesel_async::pooled_connection::deadpool::Object;
+use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
+
+/// SQLite behind diesel-async's wrapper, which runs each query on the blocking pool.
+pub(crate) type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
+
+/// A connection checked out of the pool. It lives on the stack of one repository call, so the
+/// size difference of the variants costs nothing worth a box.
+#[expect(clippy::large_enum_variant, reason = "short-lived, one per call")]
+pub(crate) enum PooledConn {
+    Postgres(Object<AsyncPgConnection>),
+    Sqlite(Object<SqliteConn>),
+}
+
+/// A borrowed connection: a pooled one, or the inside of a transaction.
+pub(crate) enum Conn<'a> {
+    Postgres(&'a mut AsyncPgConnection),
+    Sqlite(&'a mut SqliteConn),
+}
+
+impl PooledConn {
+    /// Borrows the connection for one or more queries.
+    pub(crate) fn conn(&mut self) -> Conn<'_> {
+        match self {
+            Self::Postgres(c) => Conn::Postgres(c),
+            Self::Sqlite(c) => Conn::Sqlite(c),
+        }
+    }
+}
+
+/// Expands `$body` once per backend, with `$c` bound to that backend's connection.
+macro_rules! on_conn {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::conn::Conn::Postgres($c) => $body,
+            $crate::conn::Conn::Sqlite($c) => $body,
+        }
+    };
+}
+
+/// Runs `$body` in a transaction on a [`PooledConn`], with `$conn: &mut Conn` inside.
+/// Commits when it returns `Ok`, rolls back on `Err`.
+macro_rules! in_transaction {
+    ($pooled:expr, |$conn:ident| $body:expr) => {{
+        use diesel_async::AsyncConnection as _;
+        match $pooled {
+            $crate::conn::PooledConn::Postgres(c) => {
+                c.transaction::<_, $crate::RepoError, _>(async |tx| {
+                    let $conn = &mut $crate::conn::Conn::Postgres(tx);
+                    $body
+                })
+                .await
+            }
+            $crate::conn::PooledConn::Sqlite(c) => {
+                c.transaction::<_, $crate::RepoError, _>(async |tx| {
+                    let $conn = &mut $crate::conn::Conn::Sqlite(tx);
+                    $body
+                })
+                .await
+            }
+        }
+    }};
+}
+
+pub(crate) use {in_transaction, on_conn};

@@ -1,0 +1,49 @@
+//! The data layer of the auth service: users and sessions on PostgreSQL or embedded SQLite.
+//!
+//! One API for both backends, picked by the scheme of the database URL at run time
+//! (`postgres://` / `postgresql://` or `sqlite://`). Queries are written once against a
+//! portable Diesel schema; diesel-async drives PostgreSQL with its own driver (no libpq) and
+//! SQLite on the blocking pool. No Diesel type appears in this crate's public API: callers
+//! see [`DbPool`], plain records and [`RepoError`].
+//!
+//! - [`DbConfig`] / [`DbPool`]: settings and the connection pool.
+//! - [`run_migrations`]: embedded migrations, applied at start.
+//! - [`users`] and [`sessions`]: the repositories. Writes that must not half-happen
+//!   (registration, sign-in, deactivation) are single functions that run in a transaction.
+//!
+//! # Example
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), auth_persistence::RepoError> {
+//! use auth_persistence::{DbConfig, DbPool, run_migrations, users};
+//!
+//! let dir = tempfile::tempdir().unwrap();
+//! let config = DbConfig::new(format!("sqlite://{}", dir.path().join("auth.db").display()))?;
+//! run_migrations(&config).await?;
+//! let pool = DbPool::new(&config)?;
+//!
+//! let now = time::OffsetDateTime::now_utc();
+//! let ann = users::NewUser { email: "Ann@Example.com", username: "Ann", hashed_password: "$argon2id$…", now };
+//! let created = users::insert(&pool, ann).await?;
+//! let found = users::find_by_email(&pool, "ann@example.com").await?;
+//! assert_eq!(found.map(|u| u.id), Some(created.id));
+//! # Ok(()) }
+//! ```
+
+mod config;
+mod conn;
+mod db_time;
+mod error;
+mod migrate;
+mod pool;
+mod schema;
+pub mod sessions;
+#[cfg(feature = "test-support")]
+pub mod test_support;
+pub mod users;
+
+pub use config::{Backend, DbConfig};
+pub use error::RepoError;
+pub use migrate::run_migrations;
+pub use pool::{DbPool, PoolStatus};

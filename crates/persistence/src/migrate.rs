@@ -1,0 +1,116 @@
+//! Schema migrations, embedded in the binary and applied at start.
+//!
+//! Diesel's migration harness is synchronous, so it runs on the blocking pool: on PostgreSQL
+//! through diesel-async's `AsyncConnectionWrapper` (no libpq), on SQLite through a plain
+//! `SqliteConnection`. That works on any Tokio runtime, current-thread included. On PostgreSQL
+//! an advisory lock serialises instances that start at the same moment.
+
+use diesel::{Connection as _, RunQueryDsl as _, SqliteConnection};
+use diesel_async::AsyncPgConnection;
+use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::{Backend, DbConfig, RepoError};
+
+const POSTGRES: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
+const SQLITE: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+
+/// Arbitrary key of the advisory lock held while migrating PostgreSQL.
+const MIGRATION_LOCK_KEY: i64 = 0x0061_7574_686d_6967; // "authmig"
+
+/// Applies every pending migration and returns the versions it applied (empty when the schema
+/// is current). Safe to call on every start, and from several instances at once.
+///
+/// # Errors
+///
+/// [`RepoError::Unavailable`] when the database cannot be reached, [`RepoError::Migration`]
+/// when a migration fails (the failed one is rolled back).
+pub async fn run_migrations(config: &DbConfig) -> Result<Vec<String>, RepoError> {
+    let config = config.clone();
+    tokio::task::spawn_blocking(move || match config.backend() {
+        Backend::Postgres => migrate_postgres(config.url()),
+        Backend::Sqlite => migrate_sqlite(config.sqlite_path()),
+    })
+    .await
+    .map_err(RepoError::unavailable)?
+}
+
+fn migrate_postgres(url: &str) -> Result<Vec<String>, RepoError> {
+    let mut conn =
+        <AsyncConnectionWrapper<AsyncPgConnection> as diesel::Connection>::establish(url)
+            .map_err(RepoError::unavailable)?;
+    diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
+        .execute(&mut conn)?;
+    let applied = apply(&mut conn, POSTGRES);
+    // The lock also ends with the session; unlocking early lets a waiting instance go on.
+    let unlocked = diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))
+        .execute(&mut conn);
+    let applied = applied?;
+    unlocked?;
+    Ok(applied)
+}
+
+fn migrate_sqlite(path: &str) -> Result<Vec<String>, RepoError> {
+    let mut conn = SqliteConnection::establish(path).map_err(RepoError::unavailable)?;
+    diesel::sql_query("PRAGMA busy_timeout = 5000").execute(&mut conn)?;
+    apply(&mut conn, SQLITE)
+}
+
+fn apply<C>(conn: &mut C, migrations: EmbeddedMigrations) -> Result<Vec<String>, RepoError>
+where
+    C: MigrationHarness<C::Backend> + diesel::Connection,
+{
+    let versions = conn
+        .run_pending_migrations(migrations)
+        .map_err(RepoError::Migration)?;
+    let versions: Vec<String> = versions.iter().map(ToString::to_string).collect();
+    if !versions.is_empty() {
+        tracing::info!(migrations = ?versions, "applied database migrations");
+    }
+    Ok(versions)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use diesel::{Connection as _, SqliteConnection};
+    use diesel_migrations::MigrationHarness as _;
+
+    use super::{SQLITE, apply};
+
+    fn folder_names(backend: &str) -> BTreeSet<String> {
+        let dir = format!("{}/../../migrations/{backend}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn both_backends_have_the_same_migrations() {
+        let postgres = folder_names("postgres");
+        assert!(!postgres.is_empty());
+        assert_eq!(postgres, folder_names("sqlite"));
+    }
+
+    #[test]
+    fn sqlite_migrations_go_up_down_and_up_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.db");
+        let mut conn = SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+        assert_eq!(
+            apply(&mut conn, SQLITE).unwrap().len(),
+            folder_names("sqlite").len()
+        );
+        assert!(
+            apply(&mut conn, SQLITE).unwrap().is_empty(),
+            "second run applies nothing"
+        );
+        conn.revert_all_migrations(SQLITE).unwrap();
+        assert_eq!(
+            apply(&mut conn, SQLITE).unwrap().len(),
+            folder_names("sqlite").len()
+        );
+    }
+}

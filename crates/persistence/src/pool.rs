@@ -1,0 +1,162 @@
+//! The connection pool: one type for both backends, picked by the URL at run time.
+
+use diesel::SqliteConnection;
+use diesel_async::pooled_connection::deadpool::Pool;
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use futures::FutureExt as _;
+
+use crate::conn::{PooledConn, SqliteConn, on_conn};
+use crate::{Backend, DbConfig, RepoError};
+
+/// A pool of connections to PostgreSQL or SQLite. Cheap to clone; clones share the pool.
+///
+/// Building it opens nothing: connections are made on first use, so a service can start
+/// while the database is still coming up and wait with [`DbPool::ping`].
+#[derive(Clone)]
+pub struct DbPool {
+    inner: Inner,
+}
+
+#[derive(Clone)]
+enum Inner {
+    Postgres(Pool<AsyncPgConnection>),
+    Sqlite(Pool<SqliteConn>),
+}
+
+/// How many connections the pool holds and how many are idle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStatus {
+    /// Connections open now.
+    pub size: usize,
+    /// Of those, idle ones.
+    pub available: usize,
+    /// The most the pool opens.
+    pub max_size: usize,
+}
+
+impl DbPool {
+    /// Builds a pool for `config`. No connection is opened yet.
+    ///
+    /// # Errors
+    ///
+    /// [`RepoError::Unavailable`] if the pool cannot be built (invalid limits).
+    pub fn new(config: &DbConfig) -> Result<Self, RepoError> {
+        let timeout = Some(config.acquire_timeout);
+        let inner = match config.backend() {
+            Backend::Postgres => {
+                let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(config.url());
+                Inner::Postgres(
+                    Pool::builder(manager)
+                        .max_size(config.max_connections)
+                        .wait_timeout(timeout)
+                        .create_timeout(timeout)
+                        .recycle_timeout(timeout)
+                        .runtime(deadpool::Runtime::Tokio1)
+                        .build()
+                        .map_err(RepoError::unavailable)?,
+                )
+            }
+            Backend::Sqlite => {
+                let mut manager_config = ManagerConfig::<SqliteConn>::default();
+                let busy_ms = config.sqlite_busy_timeout.as_millis();
+                manager_config.custom_setup =
+                    Box::new(move |path| establish_sqlite(path.to_owned(), busy_ms).boxed());
+                let manager = AsyncDieselConnectionManager::<SqliteConn>::new_with_config(
+                    config.sqlite_path(),
+                    manager_config,
+                );
+                Inner::Sqlite(
+                    Pool::builder(manager)
+                        .max_size(config.max_connections)
+                        .wait_timeout(timeout)
+                        .create_timeout(timeout)
+                        .recycle_timeout(timeout)
+                        .runtime(deadpool::Runtime::Tokio1)
+                        .build()
+                        .map_err(RepoError::unavailable)?,
+                )
+            }
+        };
+        Ok(Self { inner })
+    }
+
+    /// Which backend this pool talks to.
+    pub fn backend(&self) -> Backend {
+        match self.inner {
+            Inner::Postgres(_) => Backend::Postgres,
+            Inner::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+
+    /// Runs `SELECT 1` on a pooled connection: the readiness check.
+    ///
+    /// # Errors
+    ///
+    /// [`RepoError::Unavailable`] when no connection can be had in time or the query fails.
+    pub async fn ping(&self) -> Result<(), RepoError> {
+        let mut pooled = self.get().await?;
+        let one: i32 = on_conn!(pooled.conn(), |c| diesel::select(diesel::dsl::sql::<
+            diesel::sql_types::Integer,
+        >("1"))
+        .get_result(c)
+        .await)
+        .map_err(RepoError::unavailable)?;
+        debug_assert_eq!(one, 1);
+        Ok(())
+    }
+
+    /// Sizes of the pool right now.
+    pub fn status(&self) -> PoolStatus {
+        let status = match &self.inner {
+            Inner::Postgres(pool) => pool.status(),
+            Inner::Sqlite(pool) => pool.status(),
+        };
+        PoolStatus {
+            size: status.size,
+            available: status.available,
+            max_size: status.max_size,
+        }
+    }
+
+    /// Closes the pool: idle connections are dropped and later checkouts fail.
+    pub fn close(&self) {
+        match &self.inner {
+            Inner::Postgres(pool) => pool.close(),
+            Inner::Sqlite(pool) => pool.close(),
+        }
+    }
+
+    /// Checks a connection out of the pool.
+    pub(crate) async fn get(&self) -> Result<PooledConn, RepoError> {
+        Ok(match &self.inner {
+            Inner::Postgres(pool) => PooledConn::Postgres(pool.get().await?),
+            Inner::Sqlite(pool) => PooledConn::Sqlite(pool.get().await?),
+        })
+    }
+}
+
+impl std::fmt::Debug for DbPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DbPool")
+            .field("backend", &self.backend())
+            .field("status", &self.status())
+            .finish()
+    }
+}
+
+/// Opens one SQLite connection with the settings every connection needs: foreign keys on,
+/// a busy timeout so concurrent writers wait instead of failing, and WAL so readers never
+/// block the writer.
+async fn establish_sqlite(path: String, busy_ms: u128) -> diesel::ConnectionResult<SqliteConn> {
+    let mut conn = SyncConnectionWrapper::<SqliteConnection>::establish(&path).await?;
+    let pragmas = format!(
+        "PRAGMA busy_timeout = {busy_ms}; PRAGMA journal_mode = WAL; \
+         PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
+    );
+    conn.batch_execute(&pragmas)
+        .await
+        .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+    Ok(conn)
+}

@@ -1,0 +1,61 @@
+//! The one Diesel schema shared by both backends: portable column types only.
+//!
+//! Written by hand to match `migrations/postgres` and `migrations/sqlite`; the drift test in
+//! `tests` selects every row type from a freshly migrated database of each backend.
+
+diesel::table! {
+    /// Accounts.
+    users (id) {
+        /// Surrogate key, shown to clients as a number.
+        id -> BigInt,
+        /// The address as given at registration (trimmed).
+        email -> Text,
+        /// Lower-cased address; unique.
+        email_normalized -> Text,
+        /// The username as given at registration.
+        username -> Text,
+        /// Lower-cased username; unique.
+        username_normalized -> Text,
+        /// PHC string (Argon2id) or bcrypt string.
+        hashed_password -> Text,
+        /// Inactive accounts cannot sign in or refresh.
+        is_active -> Bool,
+        /// Creation time, UTC.
+        created_at -> Timestamp,
+        /// Last change, UTC.
+        updated_at -> Timestamp,
+        /// Last successful sign-in, UTC.
+        last_login -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    /// Sign-in sessions: one chain of refresh tokens each.
+    sessions (id) {
+        /// Session id (a hyphenated UUID), the `sid` claim of its tokens.
+        id -> Text,
+        /// Owner.
+        user_id -> BigInt,
+        /// SHA-256 of the `jti` of the refresh token that is valid now.
+        current_jti_hash -> Text,
+        /// SHA-256 of the `jti` it replaced, for the reuse grace window.
+        previous_jti_hash -> Nullable<Text>,
+        /// When the last rotation happened.
+        rotated_at -> Nullable<Timestamp>,
+        /// How many rotations the chain has gone through.
+        generation -> BigInt,
+        /// When the session was opened.
+        created_at -> Timestamp,
+        /// Last sign-in or refresh through this session.
+        last_used_at -> Timestamp,
+        /// Absolute end of the session, whatever the refreshes.
+        expires_at -> Timestamp,
+        /// When it was revoked, if it was.
+        revoked_at -> Nullable<Timestamp>,
+        /// Why it was revoked (`logout`, `reuse_detected`, …).
+        revoked_reason -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(sessions -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(users, sessions);

@@ -1,0 +1,346 @@
+//! The `sessions` table: one refresh-token chain per sign-in, rotated with compare-and-set.
+//!
+//! Rotation is one conditional `UPDATE … WHERE current_jti_hash = presented AND revoked_at IS
+//! NULL`: PostgreSQL locks the row for the statement and SQLite holds its write lock, so of
+//! any number of concurrent rotations of one token exactly one changes the row. The others see
+//! that the token they hold is now the previous one, and the caller decides (grace window or
+//! reuse) from the returned [`SessionRecord`].
+
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use time::{OffsetDateTime, PrimitiveDateTime};
+
+use crate::conn::{Conn, in_transaction, on_conn};
+use crate::db_time::{from_db, to_db};
+use crate::schema::sessions;
+use crate::users::{NewUser, UserRecord, insert_on as insert_on_users, update_last_login_on};
+use crate::{DbPool, RepoError};
+
+/// A session as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    /// Session id, the `sid` claim of its tokens.
+    pub id: String,
+    /// Owner.
+    pub user_id: i64,
+    /// SHA-256 (hex) of the `jti` of the refresh token that is valid now.
+    pub current_jti_hash: String,
+    /// SHA-256 (hex) of the `jti` it replaced.
+    pub previous_jti_hash: Option<String>,
+    /// When the last rotation happened.
+    pub rotated_at: Option<OffsetDateTime>,
+    /// Number of rotations so far.
+    pub generation: i64,
+    /// When the session was opened.
+    pub created_at: OffsetDateTime,
+    /// Last sign-in or refresh through it.
+    pub last_used_at: OffsetDateTime,
+    /// Absolute end of the session.
+    pub expires_at: OffsetDateTime,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<OffsetDateTime>,
+    /// Why it was revoked.
+    pub revoked_reason: Option<String>,
+}
+
+impl SessionRecord {
+    /// Whether the session was revoked.
+    pub fn is_revoked(&self) -> bool {
+        self.revoked_at.is_some()
+    }
+}
+
+/// What is needed to open a session.
+#[derive(Debug, Clone, Copy)]
+pub struct NewSession<'a> {
+    /// Session id (a hyphenated UUID).
+    pub id: &'a str,
+    /// SHA-256 (hex) of the first refresh token's `jti`.
+    pub jti_hash: &'a str,
+    /// Opening time.
+    pub now: OffsetDateTime,
+    /// Absolute end of the session.
+    pub expires_at: OffsetDateTime,
+}
+
+/// The outcome of [`rotate`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rotation {
+    /// The presented token was current; the session now holds the next one.
+    Rotated(SessionRecord),
+    /// The presented token was not current (already rotated, or the session is revoked).
+    Stale(SessionRecord),
+    /// No such session.
+    Missing,
+}
+
+/// Why a session was revoked, as stored in `revoked_reason`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevokeReason {
+    /// The user signed out.
+    Logout,
+    /// A rotated refresh token was presented again after the grace window.
+    ReuseDetected,
+    /// The account was disabled.
+    Deactivated,
+    /// An administrator revoked it.
+    Admin,
+}
+
+impl RevokeReason {
+    /// The stored text.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Logout => "logout",
+            Self::ReuseDetected => "reuse_detected",
+            Self::Deactivated => "deactivated",
+            Self::Admin => "admin",
+        }
+    }
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = sessions)]
+struct SessionRow {
+    id: String,
+    user_id: i64,
+    current_jti_hash: String,
+    previous_jti_hash: Option<String>,
+    rotated_at: Option<PrimitiveDateTime>,
+    generation: i64,
+    created_at: PrimitiveDateTime,
+    last_used_at: PrimitiveDateTime,
+    expires_at: PrimitiveDateTime,
+    revoked_at: Option<PrimitiveDateTime>,
+    revoked_reason: Option<String>,
+}
+
+impl From<SessionRow> for SessionRecord {
+    fn from(row: SessionRow) -> Self {
+        Self {
+            id: row.id,
+            user_id: row.user_id,
+            current_jti_hash: row.current_jti_hash,
+            previous_jti_hash: row.previous_jti_hash,
+            rotated_at: row.rotated_at.map(from_db),
+            generation: row.generation,
+            created_at: from_db(row.created_at),
+            last_used_at: from_db(row.last_used_at),
+            expires_at: from_db(row.expires_at),
+            revoked_at: row.revoked_at.map(from_db),
+            revoked_reason: row.revoked_reason,
+        }
+    }
+}
+
+async fn insert_on(
+    conn: &mut Conn<'_>,
+    user_id: i64,
+    new: NewSession<'_>,
+) -> Result<SessionRecord, RepoError> {
+    let now = to_db(new.now);
+    let values = (
+        sessions::id.eq(new.id),
+        sessions::user_id.eq(user_id),
+        sessions::current_jti_hash.eq(new.jti_hash),
+        sessions::generation.eq(0_i64),
+        sessions::created_at.eq(now),
+        sessions::last_used_at.eq(now),
+        sessions::expires_at.eq(to_db(new.expires_at)),
+    );
+    let row: SessionRow = on_conn!(conn, |c| diesel::insert_into(sessions::table)
+        .values(values)
+        .returning(SessionRow::as_returning())
+        .get_result(*c)
+        .await)?;
+    Ok(row.into())
+}
+
+/// Creates an account and its first session in one transaction (registration).
+///
+/// # Errors
+///
+/// [`RepoError::Conflict`] when the email or username is taken; database failures as
+/// [`RepoError::Unavailable`] or [`RepoError::Database`]. On error nothing is written.
+pub async fn create_user_with_session(
+    pool: &DbPool,
+    user: NewUser<'_>,
+    session: NewSession<'_>,
+) -> Result<(UserRecord, SessionRecord), RepoError> {
+    let mut pooled = pool.get().await?;
+    in_transaction!(&mut pooled, |conn| {
+        let created = insert_on_users(conn, user).await?;
+        let session = insert_on(conn, created.id, session).await?;
+        Ok((created, session))
+    })
+}
+
+/// Records a sign-in: sets `last_login`, optionally stores an upgraded password hash, and opens
+/// a session, all in one transaction.
+///
+/// # Errors
+///
+/// [`RepoError::NotFound`] when the user is gone; database failures as in
+/// [`create_user_with_session`]. On error nothing is written.
+pub async fn open_for_login(
+    pool: &DbPool,
+    user_id: i64,
+    rehashed_password: Option<&str>,
+    session: NewSession<'_>,
+) -> Result<SessionRecord, RepoError> {
+    let mut pooled = pool.get().await?;
+    in_transaction!(&mut pooled, |conn| {
+        update_last_login_on(conn, user_id, session.now).await?;
+        if let Some(hash) = rehashed_password {
+            let at = to_db(session.now);
+            let changed = on_conn!(conn, |c| diesel::update(
+                crate::schema::users::table.find(user_id)
+            )
+            .set((
+                crate::schema::users::hashed_password.eq(hash),
+                crate::schema::users::updated_at.eq(at),
+            ))
+            .execute(*c)
+            .await)?;
+            crate::users::expect_one(changed)?;
+        }
+        insert_on(conn, user_id, session).await
+    })
+}
+
+/// The session with id `id`, if any.
+///
+/// # Errors
+///
+/// Database failures as [`RepoError::Unavailable`] or [`RepoError::Database`].
+pub async fn find(pool: &DbPool, id: &str) -> Result<Option<SessionRecord>, RepoError> {
+    let mut pooled = pool.get().await?;
+    find_on(&mut pooled.conn(), id).await
+}
+
+async fn find_on(conn: &mut Conn<'_>, id: &str) -> Result<Option<SessionRecord>, RepoError> {
+    let row: Option<SessionRow> = on_conn!(conn, |c| sessions::table
+        .find(id)
+        .select(SessionRow::as_select())
+        .first(*c)
+        .await
+        .optional())?;
+    Ok(row.map(Into::into))
+}
+
+/// The session whose current refresh token has `jti_hash`, if any.
+///
+/// # Errors
+///
+/// As [`find`].
+pub async fn find_by_jti_hash(
+    pool: &DbPool,
+    jti_hash: &str,
+) -> Result<Option<SessionRecord>, RepoError> {
+    let mut pooled = pool.get().await?;
+    let row: Option<SessionRow> = on_conn!(pooled.conn(), |c| sessions::table
+        .filter(sessions::current_jti_hash.eq(jti_hash))
+        .select(SessionRow::as_select())
+        .first(c)
+        .await
+        .optional())?;
+    Ok(row.map(Into::into))
+}
+
+/// Replaces the current refresh token of session `id` if and only if it is still
+/// `presented_hash` and the session is not revoked: the previous hash and rotation time are
+/// kept for the grace window, and the generation goes up by one.
+///
+/// # Errors
+///
+/// As [`find`].
+pub async fn rotate(
+    pool: &DbPool,
+    id: &str,
+    presented_hash: &str,
+    next_hash: &str,
+    at: OffsetDateTime,
+) -> Result<Rotation, RepoError> {
+    let at = to_db(at);
+    let mut pooled = pool.get().await?;
+    let conn = &mut pooled.conn();
+    let rotated: Option<SessionRow> = on_conn!(conn, |c| diesel::update(
+        sessions::table
+            .find(id)
+            .filter(sessions::current_jti_hash.eq(presented_hash))
+            .filter(sessions::revoked_at.is_null())
+    )
+    .set((
+        sessions::previous_jti_hash.eq(presented_hash),
+        sessions::current_jti_hash.eq(next_hash),
+        sessions::rotated_at.eq(at),
+        sessions::generation.eq(sessions::generation + 1_i64),
+        sessions::last_used_at.eq(at),
+    ))
+    .returning(SessionRow::as_returning())
+    .get_result(*c)
+    .await
+    .optional())?;
+    if let Some(row) = rotated {
+        return Ok(Rotation::Rotated(row.into()));
+    }
+    Ok(match find_on(conn, id).await? {
+        Some(session) => Rotation::Stale(session),
+        None => Rotation::Missing,
+    })
+}
+
+/// Revokes session `id`. Returns `false` when it was already revoked or does not exist, so
+/// signing out twice is harmless.
+///
+/// # Errors
+///
+/// As [`find`].
+pub async fn revoke(
+    pool: &DbPool,
+    id: &str,
+    reason: RevokeReason,
+    at: OffsetDateTime,
+) -> Result<bool, RepoError> {
+    let at = to_db(at);
+    let mut pooled = pool.get().await?;
+    let changed = on_conn!(pooled.conn(), |c| diesel::update(
+        sessions::table
+            .find(id)
+            .filter(sessions::revoked_at.is_null())
+    )
+    .set((
+        sessions::revoked_at.eq(at),
+        sessions::revoked_reason.eq(reason.as_str())
+    ))
+    .execute(c)
+    .await)?;
+    Ok(changed == 1)
+}
+
+/// Revokes every open session of user `user_id`; returns how many it revoked.
+///
+/// # Errors
+///
+/// As [`find`].
+pub async fn revoke_all_for_user(
+    pool: &DbPool,
+    user_id: i64,
+    reason: RevokeReason,
+    at: OffsetDateTime,
+) -> Result<usize, RepoError> {
+    let at = to_db(at);
+    let mut pooled = pool.get().await?;
+    let changed = on_conn!(pooled.conn(), |c| diesel::update(
+        sessions::table
+            .filter(sessions::user_id.eq(user_id))
+            .filter(sessions::revoked_at.is_null())
+    )
+    .set((
+        sessions::revoked_at.eq(at),
+        sessions::revoked_reason.eq(reason.as_str())
+    ))
+    .execute(c)
+    .await)?;
+    Ok(changed)
+}

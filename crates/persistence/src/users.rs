@@ -1,0 +1,287 @@
+//! The `users` table: accounts, looked up without regard to case.
+
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use time::{OffsetDateTime, PrimitiveDateTime};
+
+use crate::conn::{Conn, in_transaction, on_conn};
+use crate::db_time::{from_db, to_db};
+use crate::schema::{sessions, users};
+use crate::{DbPool, RepoError};
+
+/// An account as stored.
+///
+/// `Debug` leaves out the password hash.
+#[derive(Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    /// Key, shown to clients as a number.
+    pub id: i64,
+    /// Email as given at registration.
+    pub email: String,
+    /// Username as given at registration.
+    pub username: String,
+    /// The stored password hash (PHC or bcrypt string).
+    pub hashed_password: String,
+    /// Whether the account may sign in.
+    pub is_active: bool,
+    /// When the account was created.
+    pub created_at: OffsetDateTime,
+    /// When the account last changed.
+    pub updated_at: OffsetDateTime,
+    /// When the user last signed in.
+    pub last_login: Option<OffsetDateTime>,
+}
+
+impl std::fmt::Debug for UserRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserRecord")
+            .field("id", &self.id)
+            .field("username", &self.username)
+            .field("is_active", &self.is_active)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What is needed to create an account. Case-insensitive keys are derived here.
+#[derive(Clone, Copy)]
+pub struct NewUser<'a> {
+    /// Email, already validated and trimmed.
+    pub email: &'a str,
+    /// Username, already validated.
+    pub username: &'a str,
+    /// The password hash to store.
+    pub hashed_password: &'a str,
+    /// Creation time.
+    pub now: OffsetDateTime,
+}
+
+impl std::fmt::Debug for NewUser<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewUser")
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The case-insensitive key of an email or username.
+pub fn normalize(identity: &str) -> String {
+    identity.to_lowercase()
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub(crate) struct UserRow {
+    id: i64,
+    email: String,
+    username: String,
+    hashed_password: String,
+    is_active: bool,
+    created_at: PrimitiveDateTime,
+    updated_at: PrimitiveDateTime,
+    last_login: Option<PrimitiveDateTime>,
+}
+
+impl From<UserRow> for UserRecord {
+    fn from(row: UserRow) -> Self {
+        Self {
+            id: row.id,
+            email: row.email,
+            username: row.username,
+            hashed_password: row.hashed_password,
+            is_active: row.is_active,
+            created_at: from_db(row.created_at),
+            updated_at: from_db(row.updated_at),
+            last_login: row.last_login.map(from_db),
+        }
+    }
+}
+
+/// The user with key `id`, if any.
+///
+/// # Errors
+///
+/// [`RepoError::Unavailable`] or [`RepoError::Database`] when the database fails.
+pub async fn find_by_id(pool: &DbPool, id: i64) -> Result<Option<UserRecord>, RepoError> {
+    let mut pooled = pool.get().await?;
+    let row: Option<UserRow> = on_conn!(pooled.conn(), |c| users::table
+        .find(id)
+        .select(UserRow::as_select())
+        .first(c)
+        .await
+        .optional())?;
+    Ok(row.map(Into::into))
+}
+
+/// The user whose email matches `email` without regard to case.
+///
+/// # Errors
+///
+/// As [`find_by_id`].
+pub async fn find_by_email(pool: &DbPool, email: &str) -> Result<Option<UserRecord>, RepoError> {
+    let key = normalize(email);
+    let mut pooled = pool.get().await?;
+    let row: Option<UserRow> = on_conn!(pooled.conn(), |c| users::table
+        .filter(users::email_normalized.eq(&key))
+        .select(UserRow::as_select())
+        .first(c)
+        .await
+        .optional())?;
+    Ok(row.map(Into::into))
+}
+
+/// The user whose username matches `username` without regard to case.
+///
+/// # Errors
+///
+/// As [`find_by_id`].
+pub async fn find_by_username(
+    pool: &DbPool,
+    username: &str,
+) -> Result<Option<UserRecord>, RepoError> {
+    let key = normalize(username);
+    let mut pooled = pool.get().await?;
+    let row: Option<UserRow> = on_conn!(pooled.conn(), |c| users::table
+        .filter(users::username_normalized.eq(&key))
+        .select(UserRow::as_select())
+        .first(c)
+        .await
+        .optional())?;
+    Ok(row.map(Into::into))
+}
+
+/// Creates an account.
+///
+/// # Errors
+///
+/// [`RepoError::Conflict`] when the email or username is taken, also when another request
+/// takes it at the same moment; otherwise as [`find_by_id`].
+pub async fn insert(pool: &DbPool, new: NewUser<'_>) -> Result<UserRecord, RepoError> {
+    let mut pooled = pool.get().await?;
+    insert_on(&mut pooled.conn(), new).await
+}
+
+pub(crate) async fn insert_on(
+    conn: &mut Conn<'_>,
+    new: NewUser<'_>,
+) -> Result<UserRecord, RepoError> {
+    let now = to_db(new.now);
+    let values = (
+        users::email.eq(new.email),
+        users::email_normalized.eq(normalize(new.email)),
+        users::username.eq(new.username),
+        users::username_normalized.eq(normalize(new.username)),
+        users::hashed_password.eq(new.hashed_password),
+        users::is_active.eq(true),
+        users::created_at.eq(now),
+        users::updated_at.eq(now),
+    );
+    let row: UserRow = on_conn!(conn, |c| diesel::insert_into(users::table)
+        .values(values)
+        .returning(UserRow::as_returning())
+        .get_result(*c)
+        .await)?;
+    Ok(row.into())
+}
+
+/// Records a successful sign-in at `at`.
+///
+/// # Errors
+///
+/// [`RepoError::NotFound`] when the user is gone; otherwise as [`find_by_id`].
+pub async fn update_last_login(
+    pool: &DbPool,
+    id: i64,
+    at: OffsetDateTime,
+) -> Result<(), RepoError> {
+    let mut pooled = pool.get().await?;
+    update_last_login_on(&mut pooled.conn(), id, at).await
+}
+
+pub(crate) async fn update_last_login_on(
+    conn: &mut Conn<'_>,
+    id: i64,
+    at: OffsetDateTime,
+) -> Result<(), RepoError> {
+    let at = to_db(at);
+    let changed = on_conn!(conn, |c| diesel::update(users::table.find(id))
+        .set((users::last_login.eq(at), users::updated_at.eq(at)))
+        .execute(*c)
+        .await)?;
+    expect_one(changed)
+}
+
+/// Replaces the stored password hash (a rehash after sign-in, or a password change).
+///
+/// # Errors
+///
+/// As [`update_last_login`].
+pub async fn update_password_hash(
+    pool: &DbPool,
+    id: i64,
+    hashed_password: &str,
+    at: OffsetDateTime,
+) -> Result<(), RepoError> {
+    let at = to_db(at);
+    let mut pooled = pool.get().await?;
+    let changed = on_conn!(pooled.conn(), |c| diesel::update(users::table.find(id))
+        .set((
+            users::hashed_password.eq(hashed_password),
+            users::updated_at.eq(at)
+        ))
+        .execute(c)
+        .await)?;
+    expect_one(changed)
+}
+
+/// Re-enables an account.
+///
+/// # Errors
+///
+/// As [`update_last_login`].
+pub async fn activate(pool: &DbPool, id: i64, at: OffsetDateTime) -> Result<(), RepoError> {
+    let at = to_db(at);
+    let mut pooled = pool.get().await?;
+    let changed = on_conn!(pooled.conn(), |c| diesel::update(users::table.find(id))
+        .set((users::is_active.eq(true), users::updated_at.eq(at)))
+        .execute(c)
+        .await)?;
+    expect_one(changed)
+}
+
+/// Disables an account and revokes all of its sessions, in one transaction. Returns how many
+/// sessions were revoked.
+///
+/// # Errors
+///
+/// As [`update_last_login`]; on error nothing is changed.
+pub async fn deactivate(pool: &DbPool, id: i64, at: OffsetDateTime) -> Result<usize, RepoError> {
+    let at = to_db(at);
+    let mut pooled = pool.get().await?;
+    in_transaction!(&mut pooled, |conn| {
+        let changed = on_conn!(conn, |c| diesel::update(users::table.find(id))
+            .set((users::is_active.eq(false), users::updated_at.eq(at)))
+            .execute(*c)
+            .await)?;
+        expect_one(changed)?;
+        let revoked = on_conn!(conn, |c| diesel::update(
+            sessions::table
+                .filter(sessions::user_id.eq(id))
+                .filter(sessions::revoked_at.is_null())
+        )
+        .set((
+            sessions::revoked_at.eq(at),
+            sessions::revoked_reason.eq(crate::sessions::RevokeReason::Deactivated.as_str())
+        ))
+        .execute(*c)
+        .await)?;
+        Ok(revoked)
+    })
+}
+
+pub(crate) fn expect_one(changed: usize) -> Result<(), RepoError> {
+    if changed == 0 {
+        Err(RepoError::NotFound)
+    } else {
+        Ok(())
+    }
+}

@@ -1,0 +1,209 @@
+//! Repository tests, each run on SQLite and (with `TEST_DATABASE_URL`) on PostgreSQL.
+#![cfg(test)]
+
+use auth_persistence::db_test;
+use auth_persistence::sessions::{self, NewSession, RevokeReason, Rotation};
+use auth_persistence::test_support::TestDb;
+use auth_persistence::users::{self, NewUser};
+use auth_persistence::{DbConfig, DbPool, RepoError};
+use time::{Duration, OffsetDateTime};
+
+fn now() -> OffsetDateTime {
+    OffsetDateTime::now_utc()
+}
+
+fn ann() -> NewUser<'static> {
+    NewUser {
+        email: "Ann@Example.com",
+        username: "Ann_1",
+        hashed_password: "$argon2id$x",
+        now: now(),
+    }
+}
+
+fn new_session(id: &str) -> NewSession<'_> {
+    NewSession {
+        id,
+        jti_hash: "h0",
+        now: now(),
+        expires_at: now() + Duration::days(7),
+    }
+}
+
+async fn user_with_session(db: &TestDb, sid: &str) -> (users::UserRecord, sessions::SessionRecord) {
+    sessions::create_user_with_session(db.pool(), ann(), new_session(sid))
+        .await
+        .unwrap()
+}
+
+db_test!(async fn finds_a_user_by_id_email_and_username(db) {
+    let created = users::insert(db.pool(), ann()).await.unwrap();
+    assert_eq!(created.email, "Ann@Example.com", "spelling kept for display");
+    assert_eq!(created.username, "Ann_1");
+    assert!(created.is_active);
+    assert_eq!(created.last_login, None);
+    let by_id = users::find_by_id(db.pool(), created.id).await.unwrap().unwrap();
+    assert_eq!(by_id, created);
+    let by_email = users::find_by_email(db.pool(), "ann@EXAMPLE.com").await.unwrap().unwrap();
+    assert_eq!(by_email.id, created.id);
+    let by_name = users::find_by_username(db.pool(), "ANN_1").await.unwrap().unwrap();
+    assert_eq!(by_name.id, created.id);
+});
+
+db_test!(async fn unknown_users_are_none(db) {
+    assert!(users::find_by_id(db.pool(), 4242).await.unwrap().is_none());
+    assert!(users::find_by_email(db.pool(), "nobody@example.com").await.unwrap().is_none());
+    assert!(users::find_by_username(db.pool(), "nobody").await.unwrap().is_none());
+});
+
+db_test!(async fn duplicate_email_or_username_is_a_conflict_whatever_the_case(db) {
+    users::insert(db.pool(), ann()).await.unwrap();
+    let same_email = NewUser { username: "other", ..ann() };
+    let same_name = NewUser { email: "other@example.com", username: "ann_1", ..ann() };
+    let upper_email = NewUser { email: "ANN@example.COM", username: "third", ..ann() };
+    for dup in [same_email, same_name, upper_email] {
+        let err = users::insert(db.pool(), dup).await.unwrap_err();
+        assert!(matches!(err, RepoError::Conflict), "{err:?}");
+    }
+});
+
+db_test!(async fn twenty_concurrent_creates_of_one_email_give_one_account(db) {
+    let names: Vec<String> = (0..20).map(|i| format!("racer{i}")).collect();
+    let attempts = names.iter().map(|name| {
+        let pool = db.pool().clone();
+        async move {
+            let user = NewUser { email: "race@example.com", username: name, ..ann() };
+            users::insert(&pool, user).await
+        }
+    });
+    let results = futures::future::join_all(attempts).await;
+    let created = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(created, 1, "{results:?}");
+    for result in results.iter().filter_map(|r| r.as_ref().err()) {
+        assert!(matches!(result, RepoError::Conflict), "{result:?}");
+    }
+});
+
+db_test!(async fn timestamps_round_trip_in_utc(db) {
+    let at = time::macros::datetime!(2024-01-15 10:30:45.123456 UTC);
+    let created = users::insert(db.pool(), NewUser { now: at, ..ann() }).await.unwrap();
+    assert_eq!(created.created_at, at);
+    users::update_last_login(db.pool(), created.id, at + Duration::seconds(1)).await.unwrap();
+    let found = users::find_by_id(db.pool(), created.id).await.unwrap().unwrap();
+    assert_eq!(found.last_login, Some(at + Duration::seconds(1)));
+});
+
+db_test!(async fn updates_of_a_missing_user_are_not_found(db) {
+    let err = users::update_last_login(db.pool(), 999, now()).await.unwrap_err();
+    assert!(matches!(err, RepoError::NotFound), "{err:?}");
+    let err = users::update_password_hash(db.pool(), 999, "x", now()).await.unwrap_err();
+    assert!(matches!(err, RepoError::NotFound), "{err:?}");
+});
+
+db_test!(async fn registration_writes_user_and_session_or_nothing(db) {
+    let (user, session) = user_with_session(db, "s1").await;
+    assert_eq!(session.user_id, user.id);
+    assert_eq!(session.generation, 0);
+    // The session id is taken: the second registration must leave no user behind.
+    let other = NewUser { email: "bob@example.com", username: "bob", ..ann() };
+    let err = sessions::create_user_with_session(db.pool(), other, new_session("s1")).await;
+    assert!(matches!(err, Err(RepoError::Conflict)), "{err:?}");
+    assert!(users::find_by_email(db.pool(), "bob@example.com").await.unwrap().is_none());
+});
+
+db_test!(async fn login_records_last_login_rehash_and_a_session_together(db) {
+    let (user, _) = user_with_session(db, "s1").await;
+    let session = sessions::open_for_login(db.pool(), user.id, Some("$argon2id$new"), new_session("s2"))
+        .await
+        .unwrap();
+    assert_eq!(session.user_id, user.id);
+    let found = users::find_by_id(db.pool(), user.id).await.unwrap().unwrap();
+    assert_eq!(found.hashed_password, "$argon2id$new");
+    assert!(found.last_login.is_some());
+    // A failing session insert rolls back the last_login and the rehash.
+    let err = sessions::open_for_login(db.pool(), user.id, Some("$argon2id$newer"), new_session("s2")).await;
+    assert!(matches!(err, Err(RepoError::Conflict)), "{err:?}");
+    let after = users::find_by_id(db.pool(), user.id).await.unwrap().unwrap();
+    assert_eq!(after.hashed_password, "$argon2id$new");
+    assert_eq!(after.last_login, found.last_login);
+});
+
+db_test!(async fn rotation_replaces_the_current_token_once(db) {
+    user_with_session(db, "s1").await;
+    let rotated = sessions::rotate(db.pool(), "s1", "h0", "h1", now()).await.unwrap();
+    let Rotation::Rotated(session) = rotated else { panic!("{rotated:?}") };
+    assert_eq!(session.current_jti_hash, "h1");
+    assert_eq!(session.previous_jti_hash.as_deref(), Some("h0"));
+    assert_eq!(session.generation, 1);
+    assert!(session.rotated_at.is_some());
+    let again = sessions::rotate(db.pool(), "s1", "h0", "hX", now()).await.unwrap();
+    let Rotation::Stale(stale) = again else { panic!("{again:?}") };
+    assert_eq!(stale.current_jti_hash, "h1", "a stale rotation changes nothing");
+    assert_eq!(sessions::rotate(db.pool(), "nope", "h0", "h1", now()).await.unwrap(), Rotation::Missing);
+    let by_hash = sessions::find_by_jti_hash(db.pool(), "h1").await.unwrap().unwrap();
+    assert_eq!(by_hash.id, "s1");
+});
+
+db_test!(async fn fifty_concurrent_rotations_of_one_token_have_one_winner(db) {
+    user_with_session(db, "s1").await;
+    let attempts = (0..50).map(|i| {
+        let pool = db.pool().clone();
+        async move { sessions::rotate(&pool, "s1", "h0", &format!("next{i}"), now()).await }
+    });
+    let results = futures::future::join_all(attempts).await;
+    let winners = results.iter().filter(|r| matches!(r, Ok(Rotation::Rotated(_)))).count();
+    let stale = results.iter().filter(|r| matches!(r, Ok(Rotation::Stale(_)))).count();
+    assert_eq!((winners, stale), (1, 49), "{results:?}");
+    let session = sessions::find(db.pool(), "s1").await.unwrap().unwrap();
+    assert_eq!(session.generation, 1);
+});
+
+db_test!(async fn revoked_sessions_cannot_rotate_and_revoking_twice_is_harmless(db) {
+    user_with_session(db, "s1").await;
+    assert!(sessions::revoke(db.pool(), "s1", RevokeReason::Logout, now()).await.unwrap());
+    assert!(!sessions::revoke(db.pool(), "s1", RevokeReason::Logout, now()).await.unwrap());
+    let session = sessions::find(db.pool(), "s1").await.unwrap().unwrap();
+    assert!(session.is_revoked());
+    assert_eq!(session.revoked_reason.as_deref(), Some("logout"));
+    let rotation = sessions::rotate(db.pool(), "s1", "h0", "h1", now()).await.unwrap();
+    assert!(matches!(rotation, Rotation::Stale(_)), "{rotation:?}");
+});
+
+db_test!(async fn revoking_all_of_a_user_leaves_other_users_alone(db) {
+    let (user, _) = user_with_session(db, "s1").await;
+    sessions::open_for_login(db.pool(), user.id, None, new_session("s2")).await.unwrap();
+    let bob = NewUser { email: "bob@example.com", username: "bob", ..ann() };
+    let (_, bobs) = sessions::create_user_with_session(db.pool(), bob, new_session("s3")).await.unwrap();
+    let revoked = sessions::revoke_all_for_user(db.pool(), user.id, RevokeReason::Admin, now()).await.unwrap();
+    assert_eq!(revoked, 2);
+    assert!(!sessions::find(db.pool(), &bobs.id).await.unwrap().unwrap().is_revoked());
+});
+
+db_test!(async fn deactivating_a_user_revokes_every_session(db) {
+    let (user, _) = user_with_session(db, "s1").await;
+    assert_eq!(users::deactivate(db.pool(), user.id, now()).await.unwrap(), 1);
+    let found = users::find_by_id(db.pool(), user.id).await.unwrap().unwrap();
+    assert!(!found.is_active);
+    let session = sessions::find(db.pool(), "s1").await.unwrap().unwrap();
+    assert_eq!(session.revoked_reason.as_deref(), Some("deactivated"));
+    users::activate(db.pool(), user.id, now()).await.unwrap();
+    assert!(users::find_by_id(db.pool(), user.id).await.unwrap().unwrap().is_active);
+});
+
+db_test!(async fn migrations_are_idempotent(db) {
+    let applied = auth_persistence::run_migrations(db.config()).await.unwrap();
+    assert!(applied.is_empty(), "{applied:?}");
+    db.pool().ping().await.unwrap();
+});
+
+#[tokio::test]
+async fn an_unreachable_postgres_is_unavailable_not_a_hang() {
+    let mut config = DbConfig::new("postgres://postgres@127.0.0.1:1/none").unwrap();
+    config.acquire_timeout = std::time::Duration::from_secs(2);
+    let pool = DbPool::new(&config).unwrap();
+    let err = pool.ping().await.unwrap_err();
+    assert!(matches!(err, RepoError::Unavailable(_)), "{err:?}");
+    assert!(err.is_outage());
+    let err = users::find_by_id(&pool, 1).await.unwrap_err();
+    assert!(matches!(err, RepoError::Unavailable(_)), "{err:?}");
+}
