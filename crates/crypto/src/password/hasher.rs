@@ -1,0 +1,284 @@
+//! The password hasher services hold: hashes with the configured scheme, verifies either.
+
+use std::sync::Arc;
+
+use secrecy::{ExposeSecret as _, SecretString};
+
+use super::{HashScheme, HashedPassword, PasswordConfig, Verification, argon, legacy_bcrypt};
+use crate::{CryptoError, random_token};
+
+/// Hashes new passwords with the configured scheme and verifies stored argon2 and bcrypt hashes.
+///
+/// It is CPU-bound and synchronous: async callers should run it on a blocking thread. Clones are
+/// cheap and share the precomputed dummy hash.
+///
+/// ```
+/// use auth_crypto::{PasswordConfig, PasswordHasher, Verification};
+/// use secrecy::SecretString;
+///
+/// let hasher = PasswordHasher::new(PasswordConfig::for_tests())?;
+/// let password = SecretString::from("correct horse battery staple");
+/// let stored = hasher.hash(&password)?;
+/// assert!(stored.as_str().starts_with("$argon2id$"));
+/// assert_eq!(
+///     hasher.verify(&password, stored.as_str())?,
+///     Verification::Match { needs_rehash: false },
+/// );
+/// assert_eq!(
+///     hasher.verify(&SecretString::from("wrong"), stored.as_str())?,
+///     Verification::Mismatch,
+/// );
+/// # Ok::<(), auth_crypto::CryptoError>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct PasswordHasher {
+    config: PasswordConfig,
+    /// A hash of a random throwaway password under `config`, for [`Self::dummy_verify`].
+    dummy: Arc<HashedPassword>,
+}
+
+impl PasswordHasher {
+    /// Checks `config` and precomputes the dummy hash used by [`dummy_verify`](Self::dummy_verify)
+    /// (one hash's worth of work).
+    ///
+    /// # Errors
+    ///
+    /// - [`CryptoError::InvalidConfig`] when a parameter is out of range (see
+    ///   [`Argon2Params`](crate::Argon2Params) and [`PasswordConfig::bcrypt_cost`]).
+    /// - [`CryptoError::HashFailed`] when the dummy hash cannot be made.
+    pub fn new(config: PasswordConfig) -> Result<Self, CryptoError> {
+        config.validate()?;
+        let dummy = hash_with(&config, random_token().as_bytes())?;
+        Ok(Self {
+            config,
+            dummy: Arc::new(dummy),
+        })
+    }
+
+    /// Hashes `password` with the configured scheme and a fresh salt.
+    ///
+    /// # Errors
+    ///
+    /// - [`CryptoError::PasswordTooLong`] with bcrypt when `password` is over 72 bytes.
+    /// - [`CryptoError::HashFailed`] when the backend fails.
+    #[tracing::instrument(name = "crypto.hash", level = "debug", skip_all, fields(scheme = %self.config.scheme))]
+    pub fn hash(&self, password: &SecretString) -> Result<HashedPassword, CryptoError> {
+        hash_with(&self.config, password.expose_secret().as_bytes())
+    }
+
+    /// Checks `password` against a stored hash of any accepted scheme.
+    ///
+    /// Accepts argon2 PHC strings (`$argon2id$`, `$argon2i$`) and bcrypt strings (`$2a$`, `$2b$`,
+    /// `$2y$`). A wrong password is `Ok(Verification::Mismatch)`, as is any password over 72
+    /// bytes against a bcrypt hash. `needs_rehash` is set when the stored hash uses another
+    /// scheme, argon2i, or weaker parameters than configured.
+    ///
+    /// # Errors
+    ///
+    /// - [`CryptoError::HostileHash`] when the stored parameters exceed the limits (argon2 memory
+    ///   over 1 GiB or more than 20 passes, bcrypt cost over 16); no hashing is done.
+    /// - [`CryptoError::MalformedHash`] when `stored` cannot be parsed or has an unknown scheme.
+    /// - [`CryptoError::HashFailed`] when the backend fails.
+    #[tracing::instrument(name = "crypto.verify", level = "debug", skip_all)]
+    pub fn verify(
+        &self,
+        password: &SecretString,
+        stored: &str,
+    ) -> Result<Verification, CryptoError> {
+        let password = password.expose_secret().as_bytes();
+        if stored.starts_with("$argon2") {
+            argon::verify(&self.config, password, stored)
+        } else if legacy_bcrypt::is_bcrypt(stored) {
+            legacy_bcrypt::verify(&self.config, password, stored)
+        } else {
+            Err(CryptoError::MalformedHash)
+        }
+    }
+
+    /// Does the work of a real [`verify`](Self::verify) under the current configuration and
+    /// discards the result.
+    ///
+    /// Call it when the user is unknown or inactive, so that such an answer takes as long as a
+    /// wrong password and response times do not reveal which accounts exist.
+    pub fn dummy_verify(&self, password: &SecretString) {
+        let verdict = self.verify(password, self.dummy.as_str());
+        let _ = std::hint::black_box(verdict);
+    }
+
+    /// The configuration new hashes are made with.
+    pub fn config(&self) -> &PasswordConfig {
+        &self.config
+    }
+}
+
+fn hash_with(config: &PasswordConfig, password: &[u8]) -> Result<HashedPassword, CryptoError> {
+    let hash = match config.scheme {
+        HashScheme::Argon2id => argon::hash(config.argon2, password)?,
+        HashScheme::Bcrypt => legacy_bcrypt::hash(config.bcrypt_cost, password)?,
+    };
+    Ok(HashedPassword::new(hash))
+}
+
+#[cfg(test)]
+mod tests {
+    use secrecy::SecretString;
+
+    use super::PasswordHasher;
+    use crate::{CryptoError, HashScheme, PasswordConfig, Verification};
+
+    fn secret(s: &str) -> SecretString {
+        SecretString::from(s)
+    }
+
+    fn both_schemes() -> [PasswordHasher; 2] {
+        let argon2 = PasswordConfig::for_tests();
+        let bcrypt = PasswordConfig {
+            scheme: HashScheme::Bcrypt,
+            ..argon2
+        };
+        [
+            PasswordHasher::new(argon2).unwrap(),
+            PasswordHasher::new(bcrypt).unwrap(),
+        ]
+    }
+
+    #[test]
+    fn hashing_the_same_password_twice_gives_different_hashes() {
+        for hasher in both_schemes() {
+            let password = secret("same password");
+            assert_ne!(
+                hasher.hash(&password).unwrap(),
+                hasher.hash(&password).unwrap()
+            );
+        }
+    }
+
+    #[test]
+    fn a_valid_password_verifies_without_rehash() {
+        for hasher in both_schemes() {
+            let stored = hasher.hash(&secret("valid password")).unwrap();
+            let verdict = hasher
+                .verify(&secret("valid password"), stored.as_str())
+                .unwrap();
+            assert_eq!(
+                verdict,
+                Verification::Match {
+                    needs_rehash: false
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn an_invalid_password_is_a_mismatch_not_an_error() {
+        for hasher in both_schemes() {
+            let stored = hasher.hash(&secret("valid password")).unwrap();
+            for wrong in ["invalid password", "Valid password", "valid password ", ""] {
+                let verdict = hasher.verify(&secret(wrong), stored.as_str()).unwrap();
+                assert_eq!(verdict, Verification::Mismatch, "{wrong:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_hash_never_equals_or_contains_the_plain_password() {
+        for hasher in both_schemes() {
+            let stored = hasher.hash(&secret("plain-text-password")).unwrap();
+            assert_ne!(stored.as_str(), "plain-text-password");
+            assert!(!stored.as_str().contains("plain-text-password"));
+        }
+    }
+
+    #[test]
+    fn a_128_character_password_is_handled_by_argon2id() {
+        let [argon2, _] = both_schemes();
+        let long = "Long-password-0123456789".repeat(6)[..128].to_owned();
+        let stored = argon2.hash(&secret(&long)).unwrap();
+        assert!(
+            argon2
+                .verify(&secret(&long), stored.as_str())
+                .unwrap()
+                .is_match()
+        );
+        let other = format!("{}X", &long[..127]);
+        assert!(
+            !argon2
+                .verify(&secret(&other), stored.as_str())
+                .unwrap()
+                .is_match()
+        );
+    }
+
+    #[test]
+    fn special_characters_are_handled() {
+        for hasher in both_schemes() {
+            for password in [
+                "Pässwörd-ü€🙂",
+                "' OR 1=1; --",
+                "tab\there\nnewline",
+                "\u{0}nul",
+                "  ",
+            ] {
+                let stored = hasher.hash(&secret(password)).unwrap();
+                let verdict = hasher.verify(&secret(password), stored.as_str()).unwrap();
+                assert!(verdict.is_match(), "{password:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn garbage_and_empty_stored_hashes_are_malformed() {
+        let [argon2, _] = both_schemes();
+        for stored in [
+            "",
+            "plain-text-password",
+            "$argon2",
+            "$1$saltsalt$hash",
+            "$2b",
+            "$scrypt$ln=16$",
+        ] {
+            let result = argon2.verify(&secret("anything"), stored);
+            assert!(
+                matches!(result, Err(CryptoError::MalformedHash)),
+                "{stored:?}: {result:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn dummy_verify_runs_with_the_configured_scheme() {
+        for hasher in both_schemes() {
+            let expected = match hasher.config().scheme {
+                HashScheme::Argon2id => "$argon2id$v=19$m=8,t=1,p=1$",
+                HashScheme::Bcrypt => "$2b$04$",
+            };
+            assert!(
+                hasher.dummy.as_str().starts_with(expected),
+                "{:?}",
+                hasher.config()
+            );
+            hasher.dummy_verify(&secret("whatever the client sent"));
+            assert!(hasher.clone().dummy.as_str().starts_with(expected));
+        }
+    }
+
+    #[test]
+    fn an_invalid_config_is_refused_at_construction() {
+        let config = PasswordConfig {
+            bcrypt_cost: 31,
+            ..PasswordConfig::for_tests()
+        };
+        assert!(matches!(
+            PasswordHasher::new(config),
+            Err(CryptoError::InvalidConfig(_))
+        ));
+    }
+
+    #[test]
+    fn the_hasher_is_send_sync_and_keeps_its_config() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<PasswordHasher>();
+        let [argon2, _] = both_schemes();
+        assert_eq!(*argon2.config(), PasswordConfig::for_tests());
+    }
+}

@@ -1,0 +1,11 @@
+//! Password hashing: argon2id for new hashes, verification of argon2 and legacy bcrypt hashes.
+
+mod argon;
+mod config;
+mod hashed;
+mod hasher;
+mod legacy_bcrypt;
+
+pub use config::{Argon2Params, HashScheme, PasswordConfig};
+pub use hashed::{HashedPassword, Verification};
+pub use hasher::PasswordHasher;
