@@ -1,0 +1,240 @@
+//! `AuthService`: registration and sign-in; token refresh and sign-out live in `tokens.rs`.
+
+use std::sync::Arc;
+
+use auth_crypto::{Clock, PasswordHasher, TokenCodec, TokenKind, Verification, sha256_hex};
+use auth_errors::AppError;
+use auth_persistence::DbPool;
+use auth_persistence::sessions::{self, NewSession, SessionRecord};
+use auth_persistence::users::{NewUser, UserRecord};
+use auth_resilience::CircuitBreaker;
+use secrecy::ExposeSecret as _;
+use time::OffsetDateTime;
+
+use crate::guard::guarded;
+use crate::hashing::HashingPool;
+use crate::{AuthConfig, AuthSession, LoginIdentifier, LoginInput, RegisterInput, UserService};
+
+/// Everything [`AuthService`] is built from.
+#[derive(Debug)]
+pub struct AuthDeps {
+    /// Database pool.
+    pub pool: DbPool,
+    /// Password hasher (scheme and parameters).
+    pub hasher: PasswordHasher,
+    /// JWT issuer and verifier.
+    pub tokens: TokenCodec,
+    /// Breaker every database call goes through.
+    pub breaker: Arc<CircuitBreaker>,
+    /// Wall clock; the same one the token codec uses.
+    pub clock: Arc<dyn Clock>,
+    /// Business-rule settings.
+    pub config: AuthConfig,
+}
+
+/// Register, sign in, refresh, sign out and identify users. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AuthService {
+    pub(crate) inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Inner {
+    pub(crate) pool: DbPool,
+    pub(crate) users: UserService,
+    pub(crate) hashing: HashingPool,
+    pub(crate) tokens: TokenCodec,
+    pub(crate) breaker: Arc<CircuitBreaker>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) config: AuthConfig,
+}
+
+impl AuthService {
+    /// Builds the service once; share it behind its internal `Arc` by cloning.
+    pub fn new(deps: AuthDeps) -> Self {
+        let users = UserService::new(deps.pool.clone(), deps.breaker.clone());
+        let hashing = HashingPool::new(deps.hasher, deps.config.hashing_concurrency);
+        Self {
+            inner: Arc::new(Inner {
+                pool: deps.pool,
+                users,
+                hashing,
+                tokens: deps.tokens,
+                breaker: deps.breaker,
+                clock: deps.clock,
+                config: deps.config,
+            }),
+        }
+    }
+
+    /// The user service sharing this service's pool and breaker.
+    pub fn users(&self) -> &UserService {
+        &self.inner.users
+    }
+
+    /// The circuit breaker guarding the database (its state feeds readiness).
+    pub fn breaker(&self) -> &CircuitBreaker {
+        &self.inner.breaker
+    }
+
+    /// Creates an account and signs it in.
+    ///
+    /// # Errors
+    ///
+    /// `USER_EXISTS` when the email or username is taken, whatever the case and also when two
+    /// registrations race; `VALIDATION_ERROR` when the configured scheme cannot take the
+    /// password (bcrypt over 72 bytes); `SERVICE_UNAVAILABLE` / `INTERNAL_ERROR` on database
+    /// failure. Nothing is written on error.
+    #[tracing::instrument(name = "auth.register", skip_all, fields(user.id = tracing::field::Empty, session.id = tracing::field::Empty))]
+    pub async fn register(&self, input: RegisterInput) -> Result<AuthSession, AppError> {
+        let inner = &self.inner;
+        let hash = inner.hashing.hash(input.password.secret().clone()).await?;
+        let now = inner.clock.now();
+        let user = NewUser {
+            email: input.email.as_str(),
+            username: input.username.as_str(),
+            hashed_password: hash.as_str(),
+            now,
+        };
+        let opening = self.open_session(now);
+        let (user, session) = guarded(
+            &inner.breaker,
+            sessions::create_user_with_session(&inner.pool, user, opening.new_session()),
+        )
+        .await?;
+        record_ids(&user, &session);
+        tracing::info!("user registered");
+        self.issue_pair(user, &session, &opening.jti)
+    }
+
+    /// Signs in by email or username.
+    ///
+    /// Unknown user, wrong password and inactive account give the same `INVALID_CREDENTIALS`
+    /// after the same work (one password verification each). On success `last_login` is set,
+    /// a hash made with an older scheme or weaker parameters is replaced, and a session opens.
+    ///
+    /// # Errors
+    ///
+    /// `INVALID_CREDENTIALS`, or `SERVICE_UNAVAILABLE` / `INTERNAL_ERROR` on database failure
+    /// (never disguised as a credentials failure).
+    #[tracing::instrument(name = "auth.login", skip_all, fields(user.id = tracing::field::Empty, session.id = tracing::field::Empty))]
+    pub async fn login(&self, input: LoginInput) -> Result<AuthSession, AppError> {
+        let inner = &self.inner;
+        let found = match &input.identifier {
+            LoginIdentifier::Email(email) => inner.users.get_by_email(email).await?,
+            LoginIdentifier::Username(name) => inner.users.get_by_username(name).await?,
+        };
+        let Some(user) = found else {
+            inner.hashing.dummy_verify(input.password).await?;
+            tracing::info!(reason = "unknown_user", "login failed");
+            return Err(AppError::InvalidCredentials);
+        };
+        tracing::Span::current().record("user.id", user.id);
+        let verdict = inner
+            .hashing
+            .verify(input.password.clone(), user.hashed_password.clone())
+            .await?;
+        let needs_rehash = match verdict {
+            Verification::Match { needs_rehash } if user.is_active => needs_rehash,
+            Verification::Match { .. } => {
+                tracing::info!(reason = "inactive", "login failed");
+                return Err(AppError::InvalidCredentials);
+            }
+            Verification::Mismatch => {
+                tracing::info!(reason = "wrong_password", "login failed");
+                return Err(AppError::InvalidCredentials);
+            }
+        };
+        let rehashed = if needs_rehash {
+            Some(inner.hashing.hash(input.password).await?)
+        } else {
+            None
+        };
+        let now = inner.clock.now();
+        let opening = self.open_session(now);
+        let session = guarded(
+            &inner.breaker,
+            sessions::open_for_login(
+                &inner.pool,
+                user.id,
+                rehashed.as_ref().map(auth_crypto::HashedPassword::as_str),
+                opening.new_session(),
+            ),
+        )
+        .await?;
+        if rehashed.is_some() {
+            tracing::info!("password hash upgraded to the current scheme");
+        }
+        record_ids(&user, &session);
+        tracing::info!("login succeeded");
+        let user = UserRecord {
+            last_login: Some(session.created_at),
+            ..user
+        };
+        self.issue_pair(user, &session, &opening.jti)
+    }
+
+    fn open_session(&self, now: OffsetDateTime) -> Opening {
+        let jti = auth_crypto::random_token();
+        Opening {
+            id: uuid::Uuid::new_v4().hyphenated().to_string(),
+            jti_hash: sha256_hex(&jti),
+            jti,
+            now,
+            expires_at: now + self.inner.tokens.refresh_ttl(),
+        }
+    }
+
+    /// Signs an access token and the refresh token `jti` of `session` for `user`.
+    pub(crate) fn issue_pair(
+        &self,
+        user: UserRecord,
+        session: &SessionRecord,
+        jti: &str,
+    ) -> Result<AuthSession, AppError> {
+        let tokens = &self.inner.tokens;
+        let subject = user.id.to_string();
+        let access = tokens.issue(TokenKind::Access, &subject, &session.id)?;
+        let refresh = tokens.issue_until(
+            TokenKind::Refresh,
+            &subject,
+            &session.id,
+            jti,
+            session.expires_at,
+        )?;
+        debug_assert!(!refresh.token.expose_secret().is_empty());
+        Ok(AuthSession {
+            access_token: access.token,
+            refresh_token: refresh.token,
+            expires_in: tokens.access_ttl().whole_seconds(),
+            session_id: session.id.clone(),
+            user: user.into(),
+        })
+    }
+}
+
+/// A session about to be opened: its id and first refresh token id.
+struct Opening {
+    id: String,
+    jti: String,
+    jti_hash: String,
+    now: OffsetDateTime,
+    expires_at: OffsetDateTime,
+}
+
+impl Opening {
+    fn new_session(&self) -> NewSession<'_> {
+        NewSession {
+            id: &self.id,
+            jti_hash: &self.jti_hash,
+            now: self.now,
+            expires_at: self.expires_at,
+        }
+    }
+}
+
+fn record_ids(user: &UserRecord, session: &SessionRecord) {
+    let span = tracing::Span::current();
+    span.record("user.id", user.id);
+    span.record("session.id", session.id.as_str());
+}

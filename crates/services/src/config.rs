@@ -1,0 +1,23 @@
+//! Settings of the business rules that are not part of the crypto or database settings.
+
+use time::Duration;
+
+/// Behaviour of [`AuthService`](crate::AuthService).
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    /// How long after a rotation the previous refresh token may still be presented (two tabs
+    /// refreshing at once) and get the same successor instead of revoking the session.
+    pub refresh_reuse_grace: Duration,
+    /// How many password hashes may be computed at once; further sign-ins queue. Defaults to
+    /// the number of cores, so a login flood queues instead of exhausting memory.
+    pub hashing_concurrency: usize,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            refresh_reuse_grace: Duration::seconds(10),
+            hashing_concurrency: std::thread::available_parallelism().map_or(2, usize::from),
+        }
+    }
+}

@@ -1,0 +1,127 @@
+use auth_errors::AppError;
+use secrecy::SecretString;
+
+use super::{Email, LoginIdentifier, LoginInput, Password, RegisterInput, Username, is_common};
+
+fn secret(s: &str) -> SecretString {
+    SecretString::from(s)
+}
+
+#[test]
+fn emails_are_trimmed_and_kept_as_spelled() {
+    assert_eq!(
+        Email::parse("  Ann@Example.com \n").unwrap().as_str(),
+        "Ann@Example.com"
+    );
+    assert!(Email::parse("user.name+tag@sub.example.org").is_ok());
+}
+
+#[test]
+fn malformed_or_oversized_emails_are_refused() {
+    let long = format!("{}@example.com", "a".repeat(250));
+    for bad in [
+        "",
+        "   ",
+        "plainaddress",
+        "@example.com",
+        "ann@",
+        "ann@localhost",
+        "a b@c.de",
+        &long,
+    ] {
+        let err = Email::parse(bad).unwrap_err();
+        assert_eq!(err.field, "email", "{bad}");
+    }
+}
+
+#[test]
+fn usernames_take_3_to_32_of_the_allowed_characters() {
+    for good in ["ann", "A.b-c_9", &"x".repeat(32)] {
+        assert_eq!(Username::parse(good).unwrap().as_str(), good);
+    }
+    for bad in [
+        "ab",
+        &"x".repeat(33),
+        "ann smith",
+        "ann@example.com",
+        "émile",
+        " ann",
+        "ann!",
+    ] {
+        assert_eq!(Username::parse(bad).unwrap_err().field, "username", "{bad}");
+    }
+}
+
+#[test]
+fn passwords_need_8_to_128_characters_counted_as_characters() {
+    assert!(Password::parse(secret("Tr0ub4dor&3x")).is_ok());
+    assert!(
+        Password::parse(secret(&"é".repeat(128))).is_ok(),
+        "256 bytes but 128 characters"
+    );
+    for bad in ["short", "", &"z".repeat(129)] {
+        let err = Password::parse(secret(bad)).unwrap_err();
+        assert_eq!(err.field, "password");
+        assert!(
+            !err.message.contains(bad) || bad.is_empty(),
+            "never echoes the password"
+        );
+    }
+}
+
+#[test]
+fn common_passwords_are_refused_ignoring_case() {
+    for common in [
+        "password123",
+        "PASSWORD123",
+        "qwertyuiop",
+        "QwErTyUiOp",
+        "iloveyou",
+    ] {
+        assert!(is_common(common), "{common}");
+        let err = Password::parse(secret(common)).unwrap_err();
+        assert!(err.message.contains("common"), "{}", err.message);
+    }
+    assert!(!is_common("correct horse battery staple"));
+}
+
+#[test]
+fn passwords_are_not_trimmed() {
+    // With the spaces it is long enough; trimmed it would not be.
+    assert!(Password::parse(secret("  abc12  ")).is_ok());
+}
+
+#[test]
+fn registration_reports_every_failing_field_at_once() {
+    let Err(AppError::Validation(fields)) = RegisterInput::parse("nope", "x", secret("short"))
+    else {
+        panic!("expected a validation error");
+    };
+    let names: Vec<&str> = fields.iter().map(|f| f.field.as_str()).collect();
+    assert_eq!(names, ["email", "username", "password"]);
+    assert!(RegisterInput::parse("ann@example.com", "ann", secret("a long passphrase")).is_ok());
+}
+
+#[test]
+fn login_needs_exactly_one_identifier_and_a_password() {
+    let ok = LoginInput::parse(Some(" ann@example.com "), None, secret("pw")).unwrap();
+    assert_eq!(
+        ok.identifier,
+        LoginIdentifier::Email("ann@example.com".into())
+    );
+    let ok = LoginInput::parse(None, Some("ann"), secret("pw")).unwrap();
+    assert_eq!(ok.identifier, LoginIdentifier::Username("ann".into()));
+    for (email, username, password) in [
+        (None, None, "pw"),
+        (Some("a@b.co"), Some("ann"), "pw"),
+        (Some(""), None, "pw"),
+        (None, Some(""), "pw"),
+        (Some("a@b.co"), None, ""),
+    ] {
+        let result = LoginInput::parse(email, username, secret(password));
+        assert!(
+            matches!(result, Err(AppError::Validation(ref f)) if !f.is_empty()),
+            "{email:?} {username:?}"
+        );
+    }
+}

@@ -1,0 +1,74 @@
+//! Password hashing off the async workers, a bounded number at a time.
+//!
+//! Argon2id is deliberately slow and memory-hard: it runs on Tokio's blocking pool, behind a
+//! semaphore sized to the cores, carrying the caller's tracing span.
+
+use std::sync::Arc;
+
+use auth_crypto::{CryptoError, HashedPassword, PasswordHasher, Verification};
+use auth_errors::AppError;
+use secrecy::SecretString;
+use tokio::sync::Semaphore;
+
+/// The hasher and the permits that bound its concurrency.
+#[derive(Debug, Clone)]
+pub(crate) struct HashingPool {
+    hasher: PasswordHasher,
+    permits: Arc<Semaphore>,
+}
+
+impl HashingPool {
+    pub(crate) fn new(hasher: PasswordHasher, concurrency: usize) -> Self {
+        Self {
+            hasher,
+            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+        }
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&PasswordHasher) -> T + Send + 'static,
+    ) -> Result<T, AppError> {
+        let _permit = self.permits.acquire().await.map_err(AppError::internal)?;
+        let hasher = self.hasher.clone();
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || span.in_scope(|| work(&hasher)))
+            .await
+            .map_err(AppError::internal)
+    }
+
+    /// Hashes a new password with the configured scheme.
+    pub(crate) async fn hash(&self, password: SecretString) -> Result<HashedPassword, AppError> {
+        self.run(move |h| h.hash(&password))
+            .await?
+            .map_err(AppError::from)
+    }
+
+    /// Verifies `password` against `stored`. A stored hash that cannot be used (malformed,
+    /// hostile parameters) counts as a mismatch after a dummy verification, so the answer and
+    /// its timing stay those of a wrong password.
+    pub(crate) async fn verify(
+        &self,
+        password: SecretString,
+        stored: String,
+    ) -> Result<Verification, AppError> {
+        self.run(move |h| match h.verify(&password, &stored) {
+            Ok(verdict) => verdict,
+            Err(CryptoError::MalformedHash | CryptoError::HostileHash) => {
+                tracing::error!("stored password hash is unusable; treating as a mismatch");
+                h.dummy_verify(&password);
+                Verification::Mismatch
+            }
+            Err(other) => {
+                tracing::error!(error = %other, "password verification failed");
+                Verification::Mismatch
+            }
+        })
+        .await
+    }
+
+    /// Spends the time of one verification for an account that does not exist.
+    pub(crate) async fn dummy_verify(&self, password: SecretString) -> Result<(), AppError> {
+        self.run(move |h| h.dummy_verify(&password)).await
+    }
+}

@@ -1,0 +1,91 @@
+//! Account look-ups and creation, guarded by the circuit breaker.
+
+use std::sync::Arc;
+
+use auth_errors::AppError;
+use auth_persistence::DbPool;
+use auth_persistence::users::{self, NewUser, UserRecord};
+use auth_resilience::CircuitBreaker;
+
+use crate::guard::guarded;
+
+/// Reads and writes accounts. Look-ups of email and username ignore case; a missing user is
+/// `None`, never an error.
+#[derive(Debug, Clone)]
+pub struct UserService {
+    pool: DbPool,
+    breaker: Arc<CircuitBreaker>,
+}
+
+impl UserService {
+    /// A service over `pool`, with every call passing through `breaker`.
+    pub fn new(pool: DbPool, breaker: Arc<CircuitBreaker>) -> Self {
+        Self { pool, breaker }
+    }
+
+    /// The user with key `id`.
+    ///
+    /// # Errors
+    ///
+    /// `SERVICE_UNAVAILABLE` when the database is down or the breaker is open; `INTERNAL_ERROR`
+    /// for other database failures.
+    #[tracing::instrument(name = "users.get_by_id", skip_all, fields(user.id = id))]
+    pub async fn get_by_id(&self, id: i64) -> Result<Option<UserRecord>, AppError> {
+        guarded(&self.breaker, users::find_by_id(&self.pool, id)).await
+    }
+
+    /// The user with this email, ignoring case.
+    ///
+    /// # Errors
+    ///
+    /// As [`get_by_id`](Self::get_by_id).
+    #[tracing::instrument(name = "users.get_by_email", skip_all)]
+    pub async fn get_by_email(&self, email: &str) -> Result<Option<UserRecord>, AppError> {
+        guarded(&self.breaker, users::find_by_email(&self.pool, email)).await
+    }
+
+    /// The user with this username, ignoring case.
+    ///
+    /// # Errors
+    ///
+    /// As [`get_by_id`](Self::get_by_id).
+    #[tracing::instrument(name = "users.get_by_username", skip_all)]
+    pub async fn get_by_username(&self, username: &str) -> Result<Option<UserRecord>, AppError> {
+        guarded(&self.breaker, users::find_by_username(&self.pool, username)).await
+    }
+
+    /// Creates an account from already-validated values and a password hash.
+    ///
+    /// # Errors
+    ///
+    /// `USER_EXISTS` when the email or username is taken (also by a concurrent request);
+    /// otherwise as [`get_by_id`](Self::get_by_id).
+    #[tracing::instrument(name = "users.create", skip_all, fields(user.id = tracing::field::Empty))]
+    pub async fn create(&self, user: NewUser<'_>) -> Result<UserRecord, AppError> {
+        let created = guarded(&self.breaker, users::insert(&self.pool, user)).await?;
+        tracing::Span::current().record("user.id", created.id);
+        Ok(created)
+    }
+
+    /// Disables an account and revokes all of its sessions at once.
+    ///
+    /// # Errors
+    ///
+    /// `NOT_FOUND` when there is no such user; otherwise as [`get_by_id`](Self::get_by_id).
+    #[tracing::instrument(name = "users.deactivate", skip_all, fields(user.id = id))]
+    pub async fn deactivate(&self, id: i64, at: time::OffsetDateTime) -> Result<usize, AppError> {
+        let revoked = guarded(&self.breaker, users::deactivate(&self.pool, id, at)).await?;
+        tracing::info!(sessions.revoked = revoked, "user deactivated");
+        Ok(revoked)
+    }
+
+    /// Re-enables an account.
+    ///
+    /// # Errors
+    ///
+    /// As [`deactivate`](Self::deactivate).
+    #[tracing::instrument(name = "users.activate", skip_all, fields(user.id = id))]
+    pub async fn activate(&self, id: i64, at: time::OffsetDateTime) -> Result<(), AppError> {
+        guarded(&self.breaker, users::activate(&self.pool, id, at)).await
+    }
+}
