@@ -1,0 +1,174 @@
+//! Request and response bodies of the HTTP API, with their OpenAPI schemas.
+//!
+//! Field limits in the schemas mirror the validation rules of `auth_services`, so a
+//! schema-driven client or fuzzer knows exactly what is accepted.
+
+use auth_errors::AppError;
+use auth_services::{AuthSession, LoginInput, RegisterInput, UserProfile};
+use secrecy::{ExposeSecret as _, SecretString};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+
+/// `POST /auth/register` body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"email": "ann@example.com", "username": "ann", "password": "correct horse battery staple"}))]
+pub struct RegisterRequest {
+    /// A valid address, at most 254 characters; surrounding white space is trimmed. Unique
+    /// without regard to case.
+    #[schema(format = Email, min_length = 3, max_length = 254)]
+    pub email: String,
+    /// 3–32 characters of `A-Z a-z 0-9 _ . -`. Unique without regard to case.
+    #[schema(min_length = 3, max_length = 32, pattern = r"^[A-Za-z0-9_.\-]{3,32}$")]
+    pub username: String,
+    /// 8–128 characters, not a common password. Never trimmed.
+    #[schema(value_type = String, format = Password, min_length = 8, max_length = 128)]
+    pub password: SecretString,
+}
+
+impl TryFrom<RegisterRequest> for RegisterInput {
+    type Error = AppError;
+
+    fn try_from(body: RegisterRequest) -> Result<Self, AppError> {
+        RegisterInput::parse(&body.email, &body.username, body.password)
+    }
+}
+
+/// `POST /auth/login` body: `email` or `username` (exactly one), and `password`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"email": "ann@example.com", "password": "correct horse battery staple"}))]
+pub struct LoginRequest {
+    /// Sign in by email (case-insensitive). Give this or `username`.
+    #[schema(min_length = 1, max_length = 254)]
+    pub email: Option<String>,
+    /// Sign in by username (case-insensitive). Give this or `email`.
+    #[schema(min_length = 1, max_length = 254)]
+    pub username: Option<String>,
+    /// The account's password.
+    #[schema(value_type = String, format = Password, min_length = 1, max_length = 128)]
+    pub password: SecretString,
+}
+
+impl TryFrom<LoginRequest> for LoginInput {
+    type Error = AppError;
+
+    fn try_from(body: LoginRequest) -> Result<Self, AppError> {
+        LoginInput::parse(
+            body.email.as_deref(),
+            body.username.as_deref(),
+            body.password,
+        )
+    }
+}
+
+/// `POST /auth/refresh` and `POST /auth/logout` body.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RefreshRequest {
+    /// A refresh token from register, login or an earlier refresh.
+    #[schema(value_type = String, min_length = 1, max_length = 4096)]
+    pub refresh_token: SecretString,
+}
+
+/// A signed-in user's tokens.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TokenResponse {
+    /// Bearer token for `Authorization: Bearer …`.
+    pub access_token: String,
+    /// Single-use token for `POST /auth/refresh`; each use returns a new one.
+    pub refresh_token: String,
+    /// Always `bearer`.
+    #[schema(example = "bearer")]
+    pub token_type: String,
+    /// Lifetime of the access token, in seconds.
+    #[schema(example = 1800)]
+    pub expires_in: i64,
+    /// The signed-in user.
+    pub user: UserResponse,
+}
+
+impl From<AuthSession> for TokenResponse {
+    fn from(session: AuthSession) -> Self {
+        Self {
+            access_token: session.access_token.expose_secret().to_owned(),
+            refresh_token: session.refresh_token.expose_secret().to_owned(),
+            token_type: "bearer".to_owned(),
+            expires_in: session.expires_in,
+            user: session.user.into(),
+        }
+    }
+}
+
+/// A user, as clients see them. Never a password or hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct UserResponse {
+    /// Account id.
+    #[schema(example = 42)]
+    pub id: i64,
+    /// Email as given at registration.
+    #[schema(format = Email, example = "ann@example.com")]
+    pub email: String,
+    /// Username as given at registration.
+    #[schema(example = "ann")]
+    pub username: String,
+    /// Whether the account may sign in.
+    pub is_active: bool,
+    /// Creation time: RFC 3339, UTC, milliseconds.
+    #[serde(with = "auth_errors::timestamp")]
+    #[schema(value_type = String, format = DateTime, example = "2024-01-15T10:30:45.123Z")]
+    pub created_at: OffsetDateTime,
+    /// Last sign-in, if any.
+    #[serde(with = "auth_errors::timestamp::option")]
+    #[schema(value_type = Option<String>, format = DateTime, example = "2024-01-15T10:30:45.123Z")]
+    pub last_login: Option<OffsetDateTime>,
+}
+
+impl From<UserProfile> for UserResponse {
+    fn from(user: UserProfile) -> Self {
+        Self {
+            id: user.id,
+            email: user.email,
+            username: user.username,
+            is_active: user.is_active,
+            created_at: user.created_at,
+            last_login: user.last_login,
+        }
+    }
+}
+
+/// `GET /health` body.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct HealthResponse {
+    /// Always `healthy`.
+    #[schema(example = "healthy")]
+    pub status: String,
+    /// Server time.
+    #[serde(with = "auth_errors::timestamp")]
+    #[schema(value_type = String, format = DateTime)]
+    pub timestamp: OffsetDateTime,
+}
+
+/// `GET /health/ready` body.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ReadyResponse {
+    /// Always `ready` (otherwise the answer is a 503 error).
+    #[schema(example = "ready")]
+    pub status: String,
+    /// One entry per dependency.
+    pub checks: ReadyChecks,
+}
+
+/// The dependencies checked for readiness.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ReadyChecks {
+    /// `ok` when the database answered.
+    #[schema(example = "ok")]
+    pub database: String,
+}
+
+/// `GET /` body.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RootResponse {
+    /// Always `Auth Service API`.
+    #[schema(example = "Auth Service API")]
+    pub message: String,
+}

@@ -1,0 +1,132 @@
+//! Extractors and extractor settings: the bearer-token guard and the JSON body rules.
+//!
+//! [`Authenticated`] can be reused by any Actix service that registers an
+//! `web::Data<AuthService>`: it checks the access token and that its session is live.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::error::JsonPayloadError;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use auth_errors::{AppError, FieldError};
+use auth_services::{AuthService, Principal};
+
+use crate::error::ApiError;
+
+/// The caller, proven by an `Authorization: Bearer <access token>` header.
+///
+/// Missing, malformed, expired or revoked tokens are refused with 401 and a
+/// `WWW-Authenticate: Bearer` challenge. The user id is recorded on the request span.
+#[derive(Debug, Clone)]
+pub struct Authenticated(pub Principal);
+
+/// The token of an `Authorization: Bearer …` header (the scheme is case-insensitive).
+pub fn bearer_token(req: &HttpRequest) -> Option<&str> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+impl FromRequest for Authenticated {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let token = bearer_token(req).map(str::to_owned);
+        let auth = req.app_data::<web::Data<AuthService>>().cloned();
+        Box::pin(async move {
+            let Some(auth) = auth else {
+                return Err(ApiError(AppError::internal(
+                    "AuthService is not registered",
+                )));
+            };
+            let token = token.ok_or(ApiError(AppError::InvalidToken))?;
+            let principal = auth.authenticate(&token).await?;
+            tracing::Span::current().record("user_id", principal.user_id);
+            Ok(Self(principal))
+        })
+    }
+}
+
+/// JSON body rules: at most `limit` bytes, `Content-Type: application/json`, and extractor
+/// failures turned into the contract's errors (413, 415, 400 with the failing field).
+pub fn json_config(limit: usize) -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(limit)
+        .error_handler(|err, _req| ApiError(json_error(&err)).into())
+}
+
+fn json_error(err: &JsonPayloadError) -> AppError {
+    match err {
+        JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
+            AppError::PayloadTooLarge
+        }
+        JsonPayloadError::ContentType => AppError::UnsupportedMediaType,
+        JsonPayloadError::Deserialize(inner) => AppError::Validation(vec![field_error(inner)]),
+        _ => AppError::invalid_field("body", "could not be read"),
+    }
+}
+
+/// Names the failing field of a serde error where serde says which one.
+fn field_error(err: &serde_json::Error) -> FieldError {
+    use serde_json::error::Category;
+    let text = err.to_string();
+    if err.classify() == Category::Data {
+        if let Some(name) = between(&text, "missing field `", "`") {
+            return FieldError::new(name, "is required");
+        }
+        if let Some(name) = between(&text, "unknown field `", "`") {
+            return FieldError::new(name, "is not allowed");
+        }
+        return FieldError::new("body", "has a field of the wrong type");
+    }
+    FieldError::new("body", "is not valid JSON")
+}
+
+fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
+    let rest = &text[text.find(start)? + start.len()..];
+    Some(&rest[..rest.find(end)?])
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::test::TestRequest;
+
+    use super::{bearer_token, field_error};
+
+    #[test]
+    fn bearer_tokens_are_read_case_insensitively_and_nothing_else_is() {
+        let req = TestRequest::default()
+            .insert_header(("Authorization", "bearer abc.def"))
+            .to_http_request();
+        assert_eq!(bearer_token(&req), Some("abc.def"));
+        for bad in ["Basic abc", "Bearer", "Bearer ", "abc"] {
+            let req = TestRequest::default()
+                .insert_header(("Authorization", bad))
+                .to_http_request();
+            assert_eq!(bearer_token(&req), None, "{bad}");
+        }
+        assert_eq!(
+            bearer_token(&TestRequest::default().to_http_request()),
+            None
+        );
+    }
+
+    #[test]
+    fn serde_errors_name_the_failing_field() {
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[expect(dead_code, reason = "only deserialised")]
+        struct Body {
+            email: String,
+        }
+        let missing = serde_json::from_str::<Body>("{}").unwrap_err();
+        assert_eq!(field_error(&missing).field, "email");
+        let unknown = serde_json::from_str::<Body>(r#"{"email":"a","x":1}"#).unwrap_err();
+        assert_eq!(field_error(&unknown).field, "x");
+        let syntax = serde_json::from_str::<Body>("{").unwrap_err();
+        assert_eq!(field_error(&syntax).message, "is not valid JSON");
+    }
+}

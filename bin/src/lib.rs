@@ -1,0 +1,18 @@
+//! The auth service's HTTP layer: a thin Actix-web application over `auth_services`.
+//!
+//! [`startup::Application`] wires settings, database, services and the server;
+//! [`app::build_app`] builds the Actix app itself, so in-process tests use the production
+//! wiring. Handlers parse, call one service method and answer; every error leaves in the
+//! JSON envelope of the contract.
+
+pub mod app;
+pub mod dto;
+pub mod error;
+pub mod extract;
+pub mod middleware;
+pub mod openapi;
+pub mod routes;
+pub mod settings;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

@@ -1,0 +1,48 @@
+//! The OpenAPI document: every path and schema, listed in one place to review.
+
+use auth_errors::{ErrorBody, ErrorCode, FieldError};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::dto::{
+    HealthResponse, LoginRequest, ReadyChecks, ReadyResponse, RefreshRequest, RegisterRequest,
+    RootResponse, TokenResponse, UserResponse,
+};
+use crate::routes;
+
+/// The API's OpenAPI 3 document (title, description and version are set from config).
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        routes::auth::register::register,
+        routes::auth::login::login,
+        routes::auth::refresh::refresh,
+        routes::auth::logout::logout,
+        routes::auth::me::me,
+        routes::health::health,
+        routes::health::ready,
+        routes::root::root,
+    ),
+    components(schemas(
+        RegisterRequest, LoginRequest, RefreshRequest, TokenResponse, UserResponse,
+        HealthResponse, ReadyResponse, ReadyChecks, RootResponse, ErrorBody, ErrorCode, FieldError,
+    )),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth", description = "Register, sign in, refresh, sign out, current user"),
+        (name = "health", description = "Liveness and readiness"),
+    )
+)]
+pub struct ApiDoc;
+
+/// Adds the `bearer_auth` scheme, so Swagger UI's "Authorize" takes an access token.
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let mut scheme = Http::new(HttpAuthScheme::Bearer);
+        scheme.bearer_format = Some("JWT".to_owned());
+        components.add_security_scheme("bearer_auth", SecurityScheme::Http(scheme));
+    }
+}

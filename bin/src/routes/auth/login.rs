@@ -1,0 +1,29 @@
+//! `POST /auth/login`: sign in with email or username.
+
+use actix_web::{HttpResponse, web};
+use auth_errors::ErrorBody;
+
+use crate::dto::{LoginRequest, TokenResponse};
+use crate::error::ApiError;
+use crate::routes::no_store;
+use crate::routes::responses::BodyErrors;
+use crate::state::AppState;
+
+/// Sign in with email **or** username, and password.
+///
+/// Unknown user, wrong password and inactive account all give the same 401.
+#[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in", body = TokenResponse),
+        (status = 401, description = "INVALID_CREDENTIALS, whatever the reason", body = ErrorBody),
+        BodyErrors,
+    ))]
+pub async fn login(
+    state: web::Data<AppState>,
+    body: web::Json<LoginRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let input = body.into_inner().try_into()?;
+    let session = state.auth.login(input).await?;
+    tracing::Span::current().record("user_id", session.user.id);
+    Ok(no_store(HttpResponse::Ok()).json(TokenResponse::from(session)))
+}

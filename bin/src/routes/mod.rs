@@ -1,0 +1,74 @@
+//! Mounts every route in one place, so this file reads like the API table.
+#![expect(
+    clippy::missing_errors_doc,
+    reason = "handlers document their errors as OpenAPI responses, which the docs render"
+)]
+
+pub mod auth;
+pub mod docs;
+pub mod health;
+pub mod responses;
+pub mod root;
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, HttpResponseBuilder, web};
+use utoipa::OpenApi as _;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::openapi::ApiDoc;
+
+/// Marks a response that carries tokens or personal data as not cacheable.
+pub(crate) fn no_store(mut response: HttpResponseBuilder) -> HttpResponseBuilder {
+    response
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::PRAGMA, "no-cache"));
+    response
+}
+
+/// The API document with the configured title, description and version.
+#[derive(Debug, Clone)]
+pub struct ApiInfo {
+    /// `API_TITLE`.
+    pub title: String,
+    /// `API_DESCRIPTION`.
+    pub description: String,
+    /// `API_VERSION`.
+    pub version: String,
+}
+
+/// Registers every route.
+pub fn configure(info: &ApiInfo) -> impl FnOnce(&mut web::ServiceConfig) + use<> {
+    let mut document = ApiDoc::openapi();
+    document.info.title.clone_from(&info.title);
+    document.info.description = Some(info.description.clone());
+    document.info.version.clone_from(&info.version);
+    move |cfg: &mut web::ServiceConfig| {
+        cfg.service(web::resource("/").route(web::get().to(root::root)))
+            .service(web::resource("/health").route(web::get().to(health::health)))
+            .service(web::resource("/health/ready").route(web::get().to(health::ready)))
+            .service(
+                web::scope("/auth")
+                    .service(
+                        web::resource("/register").route(web::post().to(auth::register::register)),
+                    )
+                    .service(web::resource("/login").route(web::post().to(auth::login::login)))
+                    .service(
+                        web::resource("/refresh").route(web::post().to(auth::refresh::refresh)),
+                    )
+                    .service(web::resource("/logout").route(web::post().to(auth::logout::logout)))
+                    .service(web::resource("/me").route(web::get().to(auth::me::me))),
+            )
+            .service(web::resource("/docs").route(web::get().to(docs::docs_redirect)))
+            .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", document))
+            .service(web::resource("/redoc").route(web::get().to(docs::redoc)))
+            .service(
+                web::resource("/redoc/redoc.standalone.js").route(web::get().to(docs::redoc_js)),
+            )
+            .service(web::resource("/redoc/LICENSE").route(web::get().to(docs::redoc_license)));
+    }
+}
+
+/// The default service: no route matched.
+pub async fn not_found() -> HttpResponse {
+    HttpResponse::NotFound().finish()
+}

@@ -1,0 +1,219 @@
+//! Reading [`Settings`] from the environment, one variable at a time, each error naming its
+//! variable.
+
+use std::ops::RangeInclusive;
+use std::time::Duration;
+
+use secrecy::SecretString;
+
+use super::parse::{self, int_in, redact_url};
+use super::{ConfigError, Settings};
+
+/// The shortest accepted `JWT_SECRET_KEY`, in bytes (256 bits).
+pub(super) const MIN_SECRET_BYTES: usize = 32;
+
+impl Settings {
+    /// Reads the settings from the process environment (`main` loads `.env` into it first).
+    ///
+    /// # Errors
+    ///
+    /// The first variable with a bad value, as a one-line [`ConfigError`].
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|key| std::env::var(key).ok())
+    }
+
+    /// Reads the settings through `get`, which returns a variable's value or `None` when it is
+    /// unset. Tests pass a map here instead of touching the process environment.
+    ///
+    /// An empty (or blank) value counts as unset, so the default applies. Values are trimmed,
+    /// except `JWT_SECRET_KEY`, which is used exactly as given.
+    ///
+    /// ```
+    /// use auth_service::settings::Settings;
+    ///
+    /// let settings = Settings::from_lookup(|key| (key == "PORT").then(|| "9000".to_owned()))?;
+    /// assert_eq!(settings.port, 9000);
+    /// assert_eq!(settings.database_url, "sqlite://auth.db");
+    ///
+    /// let err = Settings::from_lookup(|key| (key == "PORT").then(|| "abc".to_owned()))
+    ///     .unwrap_err();
+    /// assert_eq!(err.to_string(), r#"invalid PORT="abc": expected an integer from 0 to 65535"#);
+    /// # Ok::<(), auth_service::settings::ConfigError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The first variable with a bad value, as a one-line [`ConfigError`].
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let env = Env(get);
+        let mut settings = Self::defaults();
+        load_database(&env, &mut settings)?;
+        load_tokens(&env, &mut settings)?;
+        load_server(&env, &mut settings)?;
+        load_docs(&env, &mut settings);
+        Ok(settings)
+    }
+}
+
+/// `DATABASE_*`.
+fn load_database<F: Lookup>(env: &Env<F>, s: &mut Settings) -> Result<(), ConfigError> {
+    if let Some(url) = env.text("DATABASE_URL") {
+        s.database_url = parse::database_url(&url).map_err(|expected| {
+            ConfigError::invalid("DATABASE_URL", &redact_url(&url), expected)
+        })?;
+    }
+    env.set(
+        "DATABASE_MAX_CONNECTIONS",
+        &mut s.database_max_connections,
+        |t| int_in(t, 1..=1000).map(Some),
+    )?;
+    env.set(
+        "DATABASE_ACQUIRE_TIMEOUT_SECONDS",
+        &mut s.database_acquire_timeout,
+        seconds(1..=3600),
+    )?;
+    env.set(
+        "DATABASE_STARTUP_TIMEOUT_SECONDS",
+        &mut s.database_startup_timeout,
+        seconds(0..=86_400),
+    )
+}
+
+/// `JWT_*`, token lifetimes and `PASSWORD_HASH_SCHEME`.
+fn load_tokens<F: Lookup>(env: &Env<F>, s: &mut Settings) -> Result<(), ConfigError> {
+    s.jwt_secret_key = env.secret("JWT_SECRET_KEY")?;
+    env.set("JWT_ALGORITHM", &mut s.jwt_algorithm, parse::jwt_algorithm)?;
+    env.set(
+        "ACCESS_TOKEN_EXPIRE_MINUTES",
+        &mut s.access_token_ttl,
+        |t| int_in(t, 1..=525_600).map(|n: u32| time::Duration::minutes(n.into())),
+    )?;
+    env.set("REFRESH_TOKEN_EXPIRE_DAYS", &mut s.refresh_token_ttl, |t| {
+        int_in(t, 1..=3650).map(|n: u32| time::Duration::days(n.into()))
+    })?;
+    env.set(
+        "REFRESH_REUSE_GRACE_SECONDS",
+        &mut s.refresh_reuse_grace,
+        |t| int_in(t, 0..=3600).map(|n: u32| time::Duration::seconds(n.into())),
+    )?;
+    env.set("JWT_ISSUER", &mut s.jwt_issuer, |t| Ok(Some(t.to_owned())))?;
+    env.set("JWT_AUDIENCE", &mut s.jwt_audience, |t| {
+        Ok(Some(t.to_owned()))
+    })?;
+    env.set(
+        "PASSWORD_HASH_SCHEME",
+        &mut s.password_hash_scheme,
+        parse::hash_scheme,
+    )
+}
+
+/// Listening, HTTP limits, CORS, proxies and logging.
+fn load_server<F: Lookup>(env: &Env<F>, s: &mut Settings) -> Result<(), ConfigError> {
+    env.set(
+        "RATE_LIMIT_ENABLED",
+        &mut s.rate_limit_enabled,
+        parse::boolean,
+    )?;
+    env.set(
+        "TRUSTED_PROXIES",
+        &mut s.trusted_proxies,
+        parse::trusted_proxies,
+    )?;
+    env.set("HOST", &mut s.host, parse::host)?;
+    env.set("PORT", &mut s.port, |t| int_in(t, 0..=u16::MAX))?;
+    // An empty CORS_ORIGINS means "no origin", not "the default origins".
+    if let Some(raw) = env.raw("CORS_ORIGINS") {
+        s.cors_origins = parse::cors_origins(raw.trim())
+            .map_err(|expected| ConfigError::invalid("CORS_ORIGINS", raw.trim(), expected))?;
+    }
+    env.set("LOG_LEVEL", &mut s.log_level, parse::log_level)?;
+    env.set("LOG_FORMAT", &mut s.log_format, parse::log_format)?;
+    env.set(
+        "REQUEST_ID_HEADER",
+        &mut s.request_id_header,
+        parse::header_name,
+    )?;
+    env.set("MAX_BODY_BYTES", &mut s.max_body_bytes, |t| {
+        int_in(t, 1..=1 << 30)
+    })?;
+    env.set(
+        "REQUEST_TIMEOUT_SECONDS",
+        &mut s.request_timeout,
+        seconds(1..=3600),
+    )?;
+    env.set(
+        "SHUTDOWN_TIMEOUT_SECONDS",
+        &mut s.shutdown_timeout,
+        seconds(0..=3600),
+    )
+}
+
+/// A parser for whole seconds in `range`.
+fn seconds(range: RangeInclusive<u64>) -> impl FnOnce(&str) -> Result<Duration, String> {
+    move |text| int_in(text, range).map(Duration::from_secs)
+}
+
+/// `API_*`, free text shown in the OpenAPI document.
+fn load_docs<F: Lookup>(env: &Env<F>, s: &mut Settings) {
+    for (var, field) in [
+        ("API_TITLE", &mut s.api_title),
+        ("API_DESCRIPTION", &mut s.api_description),
+        ("API_VERSION", &mut s.api_version),
+    ] {
+        if let Some(text) = env.text(var) {
+            *field = text;
+        }
+    }
+}
+
+/// A variable lookup: the value, or `None` when unset.
+trait Lookup: Fn(&str) -> Option<String> {}
+impl<F: Fn(&str) -> Option<String>> Lookup for F {}
+
+/// The environment seen through a lookup function.
+struct Env<F>(F);
+
+impl<F: Lookup> Env<F> {
+    /// The value exactly as set, or `None` when unset.
+    fn raw(&self, var: &str) -> Option<String> {
+        (self.0)(var)
+    }
+
+    /// The trimmed value, or `None` when unset or blank.
+    fn text(&self, var: &str) -> Option<String> {
+        self.raw(var)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// Parses `var` into `field` when it is set; leaves the default otherwise.
+    fn set<T>(
+        &self,
+        var: &'static str,
+        field: &mut T,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Result<(), ConfigError> {
+        if let Some(text) = self.text(var) {
+            *field = parse(&text).map_err(|expected| ConfigError::invalid(var, &text, expected))?;
+        }
+        Ok(())
+    }
+
+    /// A secret of at least [`MIN_SECRET_BYTES`], kept exactly as given; `None` when unset or
+    /// blank. Errors never show the value.
+    fn secret(&self, var: &'static str) -> Result<Option<SecretString>, ConfigError> {
+        let Some(value) = self.raw(var).filter(|v| !v.trim().is_empty()) else {
+            return Ok(None);
+        };
+        if value.len() < MIN_SECRET_BYTES {
+            return Err(ConfigError::invalid_secret(
+                var,
+                format!(
+                    "must be at least {MIN_SECRET_BYTES} bytes (got {})",
+                    value.len()
+                ),
+            ));
+        }
+        Ok(Some(SecretString::from(value)))
+    }
+}

@@ -1,0 +1,198 @@
+//! The typed settings of the binary, their defaults, and a `Debug` that is safe to log.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use auth_crypto::{HashScheme, JwtAlgorithm};
+use ipnet::IpNet;
+use secrecy::SecretString;
+
+use super::parse::redact_url;
+
+/// The key [`Settings::for_tests`] signs with: fixed, public, and only for tests.
+const TEST_JWT_SECRET: &str = "test-only-jwt-secret-key-not-for-production-0123456789";
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One JSON object per line, for log collectors (`LOG_FORMAT=json`, the default).
+    Json,
+    /// Human-readable, colourless lines for local use (`LOG_FORMAT=pretty`).
+    Pretty,
+}
+
+impl LogFormat {
+    /// The configuration name: `json` or `pretty`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Json => "json",
+            Self::Pretty => "pretty",
+        }
+    }
+}
+
+impl fmt::Display for LogFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Everything the binary reads from its environment, validated and typed.
+///
+/// Built once in `main` with [`Settings::from_env`] (or in tests with
+/// [`Settings::from_lookup`] / [`Settings::for_tests`]) and passed down; there is no global.
+/// Each field names the variable it comes from; `.env.example` lists them with their defaults.
+/// `Debug` hides the JWT key and any password in the database URL, so it is safe to log.
+#[derive(Clone)]
+pub struct Settings {
+    /// `DATABASE_URL`: `sqlite://PATH` or `postgres://…`; default `sqlite://auth.db`.
+    /// It may hold a password: log it only through `Debug`.
+    pub database_url: String,
+    /// `DATABASE_MAX_CONNECTIONS`: pool size; `None` (the default) keeps the data layer's
+    /// choice for the backend.
+    pub database_max_connections: Option<usize>,
+    /// `DATABASE_ACQUIRE_TIMEOUT_SECONDS`: how long a request waits for a connection; default 5 s.
+    pub database_acquire_timeout: Duration,
+    /// `DATABASE_STARTUP_TIMEOUT_SECONDS`: how long start-up waits for the database to answer;
+    /// default 30 s, 0 tries once.
+    pub database_startup_timeout: Duration,
+    /// `JWT_SECRET_KEY`: at least 32 bytes, or `None` to use a generated key (see
+    /// [`Settings::resolve_jwt_secret`]).
+    pub jwt_secret_key: Option<SecretString>,
+    /// `JWT_ALGORITHM`: default HS256.
+    pub jwt_algorithm: JwtAlgorithm,
+    /// `ACCESS_TOKEN_EXPIRE_MINUTES`: access-token lifetime; default 30 minutes.
+    pub access_token_ttl: time::Duration,
+    /// `REFRESH_TOKEN_EXPIRE_DAYS`: refresh-token lifetime; default 7 days.
+    pub refresh_token_ttl: time::Duration,
+    /// `REFRESH_REUSE_GRACE_SECONDS`: how long a just-rotated refresh token may be presented
+    /// again without revoking its session (two tabs refreshing at once); default 10 s.
+    pub refresh_reuse_grace: time::Duration,
+    /// `JWT_ISSUER`: issued and required as `iss` when set; default unset.
+    pub jwt_issuer: Option<String>,
+    /// `JWT_AUDIENCE`: issued and required as `aud` when set; default unset.
+    pub jwt_audience: Option<String>,
+    /// `PASSWORD_HASH_SCHEME`: scheme of new hashes; default argon2id.
+    pub password_hash_scheme: HashScheme,
+    /// `RATE_LIMIT_ENABLED`: throttle sign-in attempts; default true.
+    pub rate_limit_enabled: bool,
+    /// `TRUSTED_PROXIES`: peers whose `X-Forwarded-For` is believed; default none.
+    pub trusted_proxies: Vec<IpNet>,
+    /// `HOST`: address to listen on; default 127.0.0.1.
+    pub host: IpAddr,
+    /// `PORT`: port to listen on; default 8000, 0 picks a free port.
+    pub port: u16,
+    /// `CORS_ORIGINS`: browser origins allowed to call the API with credentials, lower case;
+    /// default `http://localhost:3000` and `http://localhost:8080`.
+    pub cors_origins: Vec<String>,
+    /// `LOG_LEVEL`: a level (lower case) or an `EnvFilter` directive string; default `info`.
+    pub log_level: String,
+    /// `LOG_FORMAT`: default JSON.
+    pub log_format: LogFormat,
+    /// `REQUEST_ID_HEADER`: header carrying the request id; default `X-Request-ID`.
+    pub request_id_header: String,
+    /// `API_TITLE`: OpenAPI title; default `Auth Service`.
+    pub api_title: String,
+    /// `API_DESCRIPTION`: OpenAPI description; default `Authentication service`.
+    pub api_description: String,
+    /// `API_VERSION`: OpenAPI version; default `1.0.0`.
+    pub api_version: String,
+    /// `MAX_BODY_BYTES`: largest accepted request body; default 16384 (16 KiB).
+    pub max_body_bytes: usize,
+    /// `REQUEST_TIMEOUT_SECONDS`: longest a request may take; default 10 s.
+    pub request_timeout: Duration,
+    /// `SHUTDOWN_TIMEOUT_SECONDS`: how long in-flight requests may drain on shutdown;
+    /// default 30 s.
+    pub shutdown_timeout: Duration,
+}
+
+impl Settings {
+    /// The documented defaults: what [`Settings::from_lookup`] returns when nothing is set.
+    pub(super) fn defaults() -> Self {
+        Self {
+            database_url: "sqlite://auth.db".to_owned(),
+            database_max_connections: None,
+            database_acquire_timeout: Duration::from_secs(5),
+            database_startup_timeout: Duration::from_secs(30),
+            jwt_secret_key: None,
+            jwt_algorithm: JwtAlgorithm::HS256,
+            access_token_ttl: time::Duration::minutes(30),
+            refresh_token_ttl: time::Duration::days(7),
+            refresh_reuse_grace: time::Duration::seconds(10),
+            jwt_issuer: None,
+            jwt_audience: None,
+            password_hash_scheme: HashScheme::Argon2id,
+            rate_limit_enabled: true,
+            trusted_proxies: Vec::new(),
+            host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 8000,
+            cors_origins: vec![
+                "http://localhost:3000".to_owned(),
+                "http://localhost:8080".to_owned(),
+            ],
+            log_level: "info".to_owned(),
+            log_format: LogFormat::Json,
+            request_id_header: "X-Request-ID".to_owned(),
+            api_title: "Auth Service".to_owned(),
+            api_description: "Authentication service".to_owned(),
+            api_version: "1.0.0".to_owned(),
+            max_body_bytes: 16 * 1024,
+            request_timeout: Duration::from_secs(10),
+            shutdown_timeout: Duration::from_secs(30),
+        }
+    }
+
+    /// Settings for tests only: the defaults, except port 0 (a free port), a fixed public
+    /// JWT key (so no key file is written), pretty logs and rate limiting on.
+    ///
+    /// `database_url` keeps the default `sqlite://auth.db`: callers set it to their own
+    /// temporary database before use. Never use this in production; the key is public.
+    pub fn for_tests() -> Self {
+        Self {
+            port: 0,
+            jwt_secret_key: Some(SecretString::from(TEST_JWT_SECRET)),
+            log_format: LogFormat::Pretty,
+            rate_limit_enabled: true,
+            ..Self::defaults()
+        }
+    }
+
+    /// The address to listen on: `HOST` and `PORT` together.
+    pub fn bind_address(&self) -> SocketAddr {
+        SocketAddr::new(self.host, self.port)
+    }
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("database_url", &redact_url(&self.database_url))
+            .field("database_max_connections", &self.database_max_connections)
+            .field("database_acquire_timeout", &self.database_acquire_timeout)
+            .field("database_startup_timeout", &self.database_startup_timeout)
+            .field("jwt_secret_key", &self.jwt_secret_key)
+            .field("jwt_algorithm", &self.jwt_algorithm)
+            .field("access_token_ttl", &self.access_token_ttl)
+            .field("refresh_token_ttl", &self.refresh_token_ttl)
+            .field("refresh_reuse_grace", &self.refresh_reuse_grace)
+            .field("jwt_issuer", &self.jwt_issuer)
+            .field("jwt_audience", &self.jwt_audience)
+            .field("password_hash_scheme", &self.password_hash_scheme)
+            .field("rate_limit_enabled", &self.rate_limit_enabled)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("cors_origins", &self.cors_origins)
+            .field("log_level", &self.log_level)
+            .field("log_format", &self.log_format)
+            .field("request_id_header", &self.request_id_header)
+            .field("api_title", &self.api_title)
+            .field("api_description", &self.api_description)
+            .field("api_version", &self.api_version)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("request_timeout", &self.request_timeout)
+            .field("shutdown_timeout", &self.shutdown_timeout)
+            .finish()
+    }
+}

@@ -1,0 +1,168 @@
+//! The JWT signing key when `JWT_SECRET_KEY` is not set: generated on first start and kept in
+//! a file beside the SQLite database, so tokens survive a restart.
+//!
+//! This is the only place that writes the key. The file holds a 256-bit random key in
+//! base64url, is created with mode 0600 on unix, and is never overwritten: two instances
+//! starting together agree on whichever key reached the file first.
+
+use std::ffi::OsString;
+use std::fs::{self, OpenOptions};
+use std::io::{self, Write as _};
+use std::path::{Path, PathBuf};
+
+use auth_persistence::{Backend, DbConfig};
+use secrecy::SecretString;
+
+use super::load::MIN_SECRET_BYTES;
+use super::parse::redact_url;
+use super::{ConfigError, Settings};
+
+/// Appended to the SQLite file's path to name the key file: `auth.db` → `auth.db.jwt-key`.
+pub const KEY_FILE_SUFFIX: &str = ".jwt-key";
+
+impl Settings {
+    /// The JWT key to sign with: `JWT_SECRET_KEY` when set; otherwise, with SQLite, a random
+    /// 256-bit key generated on first start and kept in `<database file>.jwt-key` (for
+    /// example `auth.db.jwt-key`), created with mode 0600 on unix and read again on later
+    /// starts. A warning naming the file (never the key) is logged each time that key is used.
+    ///
+    /// An in-memory SQLite database (`sqlite://:memory:`) gets a fresh key that is not kept.
+    ///
+    /// # Errors
+    ///
+    /// - [`ConfigError::Missing`] for `JWT_SECRET_KEY` with a PostgreSQL `DATABASE_URL`:
+    ///   there is no file to keep a generated key beside, and every instance must share one.
+    /// - [`ConfigError::KeyFile`] when the key file cannot be read or written, or holds fewer
+    ///   than 32 bytes (corrupted).
+    /// - [`ConfigError::Invalid`] for `DATABASE_URL` if the field was changed to an
+    ///   unsupported URL after loading.
+    pub fn resolve_jwt_secret(&self) -> Result<SecretString, ConfigError> {
+        if let Some(key) = &self.jwt_secret_key {
+            return Ok(key.clone());
+        }
+        let db = DbConfig::new(self.database_url.as_str()).map_err(|_| {
+            ConfigError::invalid(
+                "DATABASE_URL",
+                &redact_url(&self.database_url),
+                "expected postgres://, postgresql:// or sqlite://PATH",
+            )
+        })?;
+        let db_path = match db.backend() {
+            Backend::Postgres => {
+                return Err(ConfigError::Missing {
+                    var: "JWT_SECRET_KEY",
+                    why: format!(
+                        "required with a PostgreSQL DATABASE_URL (at least {MIN_SECRET_BYTES} bytes)"
+                    ),
+                });
+            }
+            Backend::Sqlite => db.url().strip_prefix("sqlite://").unwrap_or_default(),
+        };
+        if db_path == ":memory:" {
+            tracing::warn!(
+                "JWT_SECRET_KEY is not set and the database is in memory: using a random key \
+                 that is lost on restart"
+            );
+            return Ok(SecretString::from(auth_crypto::random_token()));
+        }
+        load_or_create(&key_file_path(db_path))
+    }
+}
+
+/// The key file beside the SQLite database at `db_path`.
+pub(super) fn key_file_path(db_path: &str) -> PathBuf {
+    PathBuf::from(format!("{db_path}{KEY_FILE_SUFFIX}"))
+}
+
+/// Reads the key at `path`, creating it first if there is none.
+pub(super) fn load_or_create(path: &Path) -> Result<SecretString, ConfigError> {
+    if let Some(key) = read_key(path)? {
+        tracing::warn!(
+            key_file = %path.display(),
+            "JWT_SECRET_KEY is not set: using the generated key kept beside the SQLite database"
+        );
+        return Ok(key);
+    }
+    if let Some(key) = create_key(path)? {
+        tracing::warn!(
+            key_file = %path.display(),
+            "JWT_SECRET_KEY is not set: generated a new key and kept it beside the SQLite \
+             database; set JWT_SECRET_KEY to manage the key yourself"
+        );
+        return Ok(key);
+    }
+    // Another instance created the file between our read and our create.
+    read_key(path)?.ok_or_else(|| ConfigError::key_file(path, "vanished while being created"))
+}
+
+/// The key in `path`, `None` if the file does not exist.
+fn read_key(path: &Path) -> Result<Option<SecretString>, ConfigError> {
+    let bytes = match fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(ConfigError::key_file(path, format!("cannot read it: {e}"))),
+    };
+    let text = String::from_utf8(bytes)
+        .map_err(|_| ConfigError::key_file(path, "does not hold UTF-8 text"))?;
+    // Tolerate the trailing newline an editor adds.
+    let key = text.trim_end();
+    if key.len() < MIN_SECRET_BYTES {
+        return Err(ConfigError::key_file(
+            path,
+            format!(
+                "holds {} bytes, expected at least {MIN_SECRET_BYTES}",
+                key.len()
+            ),
+        ));
+    }
+    Ok(Some(SecretString::from(key)))
+}
+
+/// Writes a new random key to `path` unless the file exists. Returns the key if this call
+/// created the file, `None` if another process did first.
+///
+/// The key is written to a private temporary file that is then hard-linked into place, so a
+/// concurrent reader never sees a half-written file. Where hard links are not supported, the
+/// file is created in place instead.
+fn create_key(path: &Path) -> Result<Option<SecretString>, ConfigError> {
+    let key = auth_crypto::random_token();
+    let temp = temp_path(path);
+    write_new_private(&temp, key.as_bytes())
+        .map_err(|e| ConfigError::key_file(path, format!("cannot create it: {e}")))?;
+    let linked = fs::hard_link(&temp, path);
+    if let Err(e) = fs::remove_file(&temp) {
+        tracing::debug!(temp_file = %temp.display(), error = %e, "cannot remove temporary key file");
+    }
+    let created = match linked {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(None),
+        Err(_) => write_new_private(path, key.as_bytes()),
+    };
+    match created {
+        Ok(()) => Ok(Some(SecretString::from(key))),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(None),
+        Err(e) => Err(ConfigError::key_file(
+            path,
+            format!("cannot create it: {e}"),
+        )),
+    }
+}
+
+/// A unique name beside `path` for the file being written.
+fn temp_path(path: &Path) -> PathBuf {
+    let mut name = OsString::from(path.as_os_str());
+    name.push(format!(".{}.tmp", uuid::Uuid::new_v4().simple()));
+    PathBuf::from(name)
+}
+
+/// Creates `path` (failing if it exists), readable only by its owner on unix, and writes
+/// `contents` to disk.
+fn write_new_private(path: &Path, contents: &[u8]) -> io::Result<()> {
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    file.write_all(contents)?;
+    file.sync_all()
+}

@@ -1,0 +1,299 @@
+//! Tests of loading [`Settings`] through a map, never through the process environment.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::Duration;
+
+use auth_crypto::{HashScheme, JwtAlgorithm};
+use secrecy::ExposeSecret as _;
+
+use crate::settings::{ConfigError, LogFormat, Settings};
+
+/// Loads settings from `vars` alone.
+fn load(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+    let map: HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    Settings::from_lookup(|key| map.get(key).cloned())
+}
+
+#[test]
+fn nothing_set_gives_the_documented_defaults() {
+    let s = load(&[]).unwrap();
+    assert_eq!(s.database_url, "sqlite://auth.db");
+    assert_eq!(s.database_max_connections, None);
+    assert_eq!(s.database_acquire_timeout, Duration::from_secs(5));
+    assert_eq!(s.database_startup_timeout, Duration::from_secs(30));
+    assert!(s.jwt_secret_key.is_none());
+    assert_eq!(s.jwt_algorithm, JwtAlgorithm::HS256);
+    assert_eq!(s.access_token_ttl, time::Duration::minutes(30));
+    assert_eq!(s.refresh_token_ttl, time::Duration::days(7));
+    assert_eq!(s.refresh_reuse_grace, time::Duration::seconds(10));
+    assert_eq!(s.jwt_issuer, None);
+    assert_eq!(s.jwt_audience, None);
+    assert_eq!(s.password_hash_scheme, HashScheme::Argon2id);
+    assert!(s.rate_limit_enabled);
+    assert!(s.trusted_proxies.is_empty());
+    assert_eq!(s.host, IpAddr::V4(Ipv4Addr::LOCALHOST));
+    assert_eq!(s.port, 8000);
+    assert_eq!(
+        s.cors_origins,
+        ["http://localhost:3000", "http://localhost:8080"]
+    );
+    assert_eq!(s.log_level, "info");
+    assert_eq!(s.log_format, LogFormat::Json);
+    assert_eq!(s.request_id_header, "X-Request-ID");
+    assert_eq!(s.api_title, "Auth Service");
+    assert_eq!(s.api_description, "Authentication service");
+    assert_eq!(s.api_version, "1.0.0");
+    assert_eq!(s.max_body_bytes, 16_384);
+    assert_eq!(s.request_timeout, Duration::from_secs(10));
+    assert_eq!(s.shutdown_timeout, Duration::from_secs(30));
+    assert_eq!(s.bind_address().to_string(), "127.0.0.1:8000");
+}
+
+#[test]
+fn every_variable_takes_a_good_value() {
+    let secret = "0123456789abcdef0123456789abcdef!";
+    let s = load(&[
+        ("DATABASE_URL", "postgres://app:pw@db:5432/auth"),
+        ("DATABASE_MAX_CONNECTIONS", "20"),
+        ("DATABASE_ACQUIRE_TIMEOUT_SECONDS", "2"),
+        ("DATABASE_STARTUP_TIMEOUT_SECONDS", "0"),
+        ("JWT_SECRET_KEY", secret),
+        ("JWT_ALGORITHM", "hs512"),
+        ("ACCESS_TOKEN_EXPIRE_MINUTES", "15"),
+        ("REFRESH_TOKEN_EXPIRE_DAYS", "30"),
+        ("REFRESH_REUSE_GRACE_SECONDS", "0"),
+        ("JWT_ISSUER", "auth.example.com"),
+        ("JWT_AUDIENCE", "example-app"),
+        ("PASSWORD_HASH_SCHEME", "BCRYPT"),
+        ("RATE_LIMIT_ENABLED", "Off"),
+        ("TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.10"),
+        ("HOST", "0.0.0.0"),
+        ("PORT", "0"),
+        ("CORS_ORIGINS", "https://app.example.com"),
+        ("LOG_LEVEL", "DEBUG"),
+        ("LOG_FORMAT", "Pretty"),
+        ("REQUEST_ID_HEADER", "X-Correlation-ID"),
+        ("API_TITLE", "My Auth"),
+        ("API_DESCRIPTION", "Sign-in for my apps"),
+        ("API_VERSION", "2.1.0"),
+        ("MAX_BODY_BYTES", "1024"),
+        ("REQUEST_TIMEOUT_SECONDS", "3"),
+        ("SHUTDOWN_TIMEOUT_SECONDS", "0"),
+    ])
+    .unwrap();
+    assert_eq!(s.database_url, "postgres://app:pw@db:5432/auth");
+    assert_eq!(s.database_max_connections, Some(20));
+    assert_eq!(s.database_acquire_timeout, Duration::from_secs(2));
+    assert_eq!(s.database_startup_timeout, Duration::ZERO);
+    assert_eq!(s.jwt_secret_key.as_ref().unwrap().expose_secret(), secret);
+    assert_eq!(s.jwt_algorithm, JwtAlgorithm::HS512);
+    assert_eq!(s.access_token_ttl, time::Duration::minutes(15));
+    assert_eq!(s.refresh_token_ttl, time::Duration::days(30));
+    assert_eq!(s.refresh_reuse_grace, time::Duration::ZERO);
+    assert_eq!(s.jwt_issuer.as_deref(), Some("auth.example.com"));
+    assert_eq!(s.jwt_audience.as_deref(), Some("example-app"));
+    assert_eq!(s.password_hash_scheme, HashScheme::Bcrypt);
+    assert!(!s.rate_limit_enabled);
+    let proxies: Vec<String> = s.trusted_proxies.iter().map(ToString::to_string).collect();
+    assert_eq!(proxies, ["10.0.0.0/8", "192.168.1.10/32"]);
+    assert_eq!(s.bind_address().to_string(), "0.0.0.0:0");
+    assert_eq!(s.cors_origins, ["https://app.example.com"]);
+    assert_eq!(s.log_level, "debug");
+    assert_eq!(s.log_format, LogFormat::Pretty);
+    assert_eq!(s.request_id_header, "X-Correlation-ID");
+    assert_eq!(s.api_title, "My Auth");
+    assert_eq!(s.api_description, "Sign-in for my apps");
+    assert_eq!(s.api_version, "2.1.0");
+    assert_eq!(s.max_body_bytes, 1024);
+    assert_eq!(s.request_timeout, Duration::from_secs(3));
+    assert_eq!(s.shutdown_timeout, Duration::ZERO);
+}
+
+#[test]
+fn every_variable_refuses_a_bad_value_with_one_line_naming_it() {
+    let cases = [
+        ("DATABASE_URL", "mysql://db/auth"),
+        ("DATABASE_URL", "sqlite://"),
+        ("DATABASE_MAX_CONNECTIONS", "0"),
+        ("DATABASE_MAX_CONNECTIONS", "many"),
+        ("DATABASE_ACQUIRE_TIMEOUT_SECONDS", "0"),
+        ("DATABASE_STARTUP_TIMEOUT_SECONDS", "-1"),
+        ("JWT_SECRET_KEY", "short"),
+        ("JWT_ALGORITHM", "RS256"),
+        ("JWT_ALGORITHM", "none"),
+        ("ACCESS_TOKEN_EXPIRE_MINUTES", "0"),
+        ("ACCESS_TOKEN_EXPIRE_MINUTES", "1.5"),
+        ("REFRESH_TOKEN_EXPIRE_DAYS", "0"),
+        ("REFRESH_TOKEN_EXPIRE_DAYS", "99999999999"),
+        ("REFRESH_REUSE_GRACE_SECONDS", "-5"),
+        ("PASSWORD_HASH_SCHEME", "md5"),
+        ("RATE_LIMIT_ENABLED", "maybe"),
+        ("TRUSTED_PROXIES", "10.0.0.1,proxy.local"),
+        ("TRUSTED_PROXIES", "10.0.0.0/33"),
+        ("HOST", "example.com"),
+        ("PORT", "abc"),
+        ("PORT", "65536"),
+        ("CORS_ORIGINS", "*"),
+        ("CORS_ORIGINS", "http://localhost:3000/"),
+        (
+            "CORS_ORIGINS",
+            "http://ok.example.com,ftp://bad.example.com",
+        ),
+        ("LOG_LEVEL", "verbose"),
+        ("LOG_LEVEL", "auth_service=loud"),
+        ("LOG_FORMAT", "xml"),
+        ("REQUEST_ID_HEADER", "X Request ID"),
+        ("REQUEST_ID_HEADER", "X-Request-ID\nInjected: 1"),
+        ("MAX_BODY_BYTES", "0"),
+        ("REQUEST_TIMEOUT_SECONDS", "0"),
+        ("SHUTDOWN_TIMEOUT_SECONDS", "soon"),
+    ];
+    for (var, value) in cases {
+        let err = load(&[(var, value)]).expect_err(var);
+        let shown = err.to_string();
+        assert_eq!(err.var(), var, "{shown}");
+        assert!(shown.contains(var), "{shown}");
+        assert!(!shown.contains('\n'), "{shown}");
+    }
+}
+
+#[test]
+fn a_bad_port_reads_as_documented() {
+    let err = load(&[("PORT", "abc")]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        r#"invalid PORT="abc": expected an integer from 0 to 65535"#
+    );
+}
+
+#[test]
+fn a_short_secret_is_refused_without_showing_it() {
+    let err = load(&[("JWT_SECRET_KEY", "hunter2-secret")]).unwrap_err();
+    let shown = err.to_string();
+    assert_eq!(
+        shown,
+        "invalid JWT_SECRET_KEY: must be at least 32 bytes (got 14)"
+    );
+    assert!(!format!("{err:?}").contains("hunter2"));
+}
+
+#[test]
+fn a_secret_is_kept_exactly_as_given() {
+    let secret = "  spaces-at-both-ends-are-part-of-the-key  ";
+    let s = load(&[("JWT_SECRET_KEY", secret)]).unwrap();
+    assert_eq!(s.jwt_secret_key.unwrap().expose_secret(), secret);
+}
+
+#[test]
+fn a_bad_database_url_is_shown_without_its_password() {
+    let err = load(&[("DATABASE_URL", "mysql://app:s3cret@db/auth")]).unwrap_err();
+    let shown = err.to_string();
+    assert!(shown.contains("DATABASE_URL"), "{shown}");
+    assert!(shown.contains("mysql://app:***@db/auth"), "{shown}");
+    assert!(!shown.contains("s3cret"), "{shown}");
+}
+
+#[test]
+fn debug_shows_neither_the_secret_nor_the_database_password() {
+    let secret = "a-very-secret-signing-key-of-40-bytes!!!";
+    let s = load(&[
+        ("JWT_SECRET_KEY", secret),
+        ("DATABASE_URL", "postgres://app:db-pass-123@db/auth"),
+    ])
+    .unwrap();
+    let shown = format!("{s:?}");
+    assert!(!shown.contains(secret), "{shown}");
+    assert!(!shown.contains("db-pass-123"), "{shown}");
+    assert!(shown.contains("postgres://app:***@db/auth"), "{shown}");
+    assert!(shown.contains("REDACTED"), "{shown}");
+}
+
+#[test]
+fn empty_and_blank_values_count_as_unset() {
+    let s = load(&[
+        ("DATABASE_URL", ""),
+        ("JWT_SECRET_KEY", ""),
+        ("JWT_ISSUER", "   "),
+        ("JWT_AUDIENCE", ""),
+        ("PORT", " "),
+        ("LOG_LEVEL", ""),
+        ("API_TITLE", ""),
+    ])
+    .unwrap();
+    assert_eq!(s.database_url, "sqlite://auth.db");
+    assert!(s.jwt_secret_key.is_none());
+    assert_eq!(s.jwt_issuer, None);
+    assert_eq!(s.jwt_audience, None);
+    assert_eq!(s.port, 8000);
+    assert_eq!(s.log_level, "info");
+    assert_eq!(s.api_title, "Auth Service");
+}
+
+#[test]
+fn surrounding_white_space_is_trimmed() {
+    let s = load(&[
+        ("PORT", " 9000\n"),
+        ("HOST", " localhost "),
+        ("JWT_ISSUER", " issuer "),
+        ("DATABASE_URL", " sqlite://data.db "),
+    ])
+    .unwrap();
+    assert_eq!(s.bind_address().to_string(), "127.0.0.1:9000");
+    assert_eq!(s.jwt_issuer.as_deref(), Some("issuer"));
+    assert_eq!(s.database_url, "sqlite://data.db");
+}
+
+#[test]
+fn an_empty_cors_list_allows_no_origin() {
+    assert!(
+        load(&[("CORS_ORIGINS", "")])
+            .unwrap()
+            .cors_origins
+            .is_empty()
+    );
+}
+
+#[test]
+fn rate_limiting_reads_every_spelling_of_a_boolean() {
+    for (text, expected) in [
+        ("true", true),
+        ("TRUE", true),
+        ("1", true),
+        ("yes", true),
+        ("On", true),
+        ("false", false),
+        ("0", false),
+        ("No", false),
+        ("off", false),
+    ] {
+        let s = load(&[("RATE_LIMIT_ENABLED", text)]).unwrap();
+        assert_eq!(s.rate_limit_enabled, expected, "{text}");
+    }
+}
+
+#[test]
+fn a_log_filter_directive_is_kept_as_given() {
+    let filter = "info,auth_service=debug,actix_web=warn";
+    assert_eq!(load(&[("LOG_LEVEL", filter)]).unwrap().log_level, filter);
+    assert_eq!(load(&[("LOG_LEVEL", "Warn")]).unwrap().log_level, "warn");
+}
+
+#[test]
+fn ipv6_hosts_bind_with_brackets() {
+    let s = load(&[("HOST", "::1"), ("PORT", "8443")]).unwrap();
+    assert_eq!(s.bind_address().to_string(), "[::1]:8443");
+}
+
+#[test]
+fn test_settings_use_a_free_port_and_a_fixed_key() {
+    let s = Settings::for_tests();
+    assert_eq!(s.port, 0);
+    assert!(s.jwt_secret_key.as_ref().unwrap().expose_secret().len() >= 32);
+    assert_eq!(s.log_format, LogFormat::Pretty);
+    assert!(s.rate_limit_enabled);
+    assert_eq!(s.database_url, "sqlite://auth.db");
+}

@@ -1,0 +1,7 @@
+//! Unit tests of the settings, each over a map or a temporary directory, never the process
+//! environment.
+
+mod env_example;
+mod load;
+mod parse;
+mod secret_key;

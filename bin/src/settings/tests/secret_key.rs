@@ -1,0 +1,162 @@
+//! Tests of the generated JWT key kept beside the SQLite database.
+
+use std::sync::Arc;
+
+use secrecy::{ExposeSecret as _, SecretString};
+
+use crate::settings::secret_key::{key_file_path, load_or_create};
+use crate::settings::{ConfigError, KEY_FILE_SUFFIX, Settings};
+
+/// Test settings without a configured key, on an SQLite file in `dir`.
+fn sqlite_settings(dir: &tempfile::TempDir) -> Settings {
+    Settings {
+        database_url: format!("sqlite://{}", dir.path().join("auth.db").display()),
+        jwt_secret_key: None,
+        ..Settings::for_tests()
+    }
+}
+
+#[test]
+fn a_missing_key_is_generated_beside_the_sqlite_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = sqlite_settings(&dir).resolve_jwt_secret().unwrap();
+    let file = dir.path().join(format!("auth.db{KEY_FILE_SUFFIX}"));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), key.expose_secret());
+    assert_eq!(key.expose_secret().len(), 43);
+    let leftovers = std::fs::read_dir(dir.path()).unwrap().count();
+    assert_eq!(
+        leftovers, 1,
+        "only the key file is left (no database, no temp file)"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn the_generated_key_file_is_readable_only_by_its_owner() {
+    use std::os::unix::fs::PermissionsExt as _;
+
+    let dir = tempfile::tempdir().unwrap();
+    sqlite_settings(&dir).resolve_jwt_secret().unwrap();
+    let file = dir.path().join("auth.db.jwt-key");
+    let mode = std::fs::metadata(file).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+}
+
+#[test]
+fn a_second_start_reads_the_same_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = sqlite_settings(&dir);
+    let first = settings.resolve_jwt_secret().unwrap();
+    let second = settings.resolve_jwt_secret().unwrap();
+    assert_eq!(first.expose_secret(), second.expose_secret());
+}
+
+#[test]
+fn two_instances_starting_together_agree_on_one_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = Arc::new(dir.path().join("race.db.jwt-key"));
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let path = Arc::clone(&path);
+            std::thread::spawn(move || load_or_create(&path).unwrap())
+        })
+        .collect();
+    let keys: Vec<String> = threads
+        .into_iter()
+        .map(|t| t.join().unwrap().expose_secret().to_owned())
+        .collect();
+    assert!(keys.iter().all(|k| *k == keys[0]), "{} keys", keys.len());
+    assert_eq!(std::fs::read_to_string(&*path).unwrap(), keys[0]);
+}
+
+#[test]
+fn a_configured_key_wins_and_no_file_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let configured = "k".repeat(40);
+    let settings = Settings {
+        jwt_secret_key: Some(SecretString::from(configured.clone())),
+        ..sqlite_settings(&dir)
+    };
+    assert_eq!(
+        settings.resolve_jwt_secret().unwrap().expose_secret(),
+        configured
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn postgres_without_a_key_is_refused_naming_jwt_secret_key() {
+    let settings = Settings {
+        database_url: "postgres://app:pw@db/auth".to_owned(),
+        jwt_secret_key: None,
+        ..Settings::for_tests()
+    };
+    let err = settings.resolve_jwt_secret().unwrap_err();
+    assert!(matches!(
+        err,
+        ConfigError::Missing {
+            var: "JWT_SECRET_KEY",
+            ..
+        }
+    ));
+    let shown = err.to_string();
+    assert!(shown.contains("JWT_SECRET_KEY"), "{shown}");
+    assert!(shown.contains("PostgreSQL"), "{shown}");
+}
+
+#[test]
+fn a_corrupted_short_key_file_is_refused_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("auth.db.jwt-key");
+    std::fs::write(&file, "short-key").unwrap();
+    let err = sqlite_settings(&dir).resolve_jwt_secret().unwrap_err();
+    let shown = err.to_string();
+    assert!(matches!(err, ConfigError::KeyFile { .. }));
+    assert!(shown.contains(&file.display().to_string()), "{shown}");
+    assert!(!shown.contains("short-key"), "{shown}");
+    assert!(!shown.contains('\n'), "{shown}");
+}
+
+#[test]
+fn a_key_file_with_a_trailing_newline_is_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = "x".repeat(32);
+    std::fs::write(dir.path().join("auth.db.jwt-key"), format!("{key}\n")).unwrap();
+    let resolved = sqlite_settings(&dir).resolve_jwt_secret().unwrap();
+    assert_eq!(resolved.expose_secret(), key);
+}
+
+#[test]
+fn an_unwritable_directory_is_reported_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = Settings {
+        database_url: format!(
+            "sqlite://{}",
+            dir.path().join("no/such/dir/auth.db").display()
+        ),
+        ..sqlite_settings(&dir)
+    };
+    let shown = settings.resolve_jwt_secret().unwrap_err().to_string();
+    assert!(shown.contains("auth.db.jwt-key"), "{shown}");
+}
+
+#[test]
+fn an_in_memory_database_gets_a_key_that_is_not_kept() {
+    let settings = Settings {
+        database_url: "sqlite://:memory:".to_owned(),
+        jwt_secret_key: None,
+        ..Settings::for_tests()
+    };
+    assert_eq!(
+        settings.resolve_jwt_secret().unwrap().expose_secret().len(),
+        43
+    );
+}
+
+#[test]
+fn the_key_file_is_named_after_the_database_file() {
+    assert_eq!(
+        key_file_path("data/auth.db"),
+        std::path::Path::new("data/auth.db.jwt-key")
+    );
+}

@@ -1,0 +1,225 @@
+//! Start-up: wait for the database, migrate, wire the services, bind, serve, drain.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::HttpServer;
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::http::header::HeaderName;
+use auth_crypto::{
+    Argon2Params, Clock, CryptoError, JwtConfig, PasswordConfig, PasswordHasher, SystemClock,
+    TokenCodec,
+};
+use auth_persistence::{DbConfig, DbPool, RepoError, run_migrations};
+use auth_resilience::{BreakerConfig, CircuitBreaker, RetryPolicy, retry};
+use auth_services::{AuthConfig, AuthDeps, AuthService};
+
+use crate::app::{HttpConfig, build_app};
+use crate::routes::ApiInfo;
+use crate::settings::{ConfigError, Settings};
+use crate::state::AppState;
+
+/// Why the service could not start. `Display` is one line for the operator.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// A setting is invalid.
+    #[error("{0}")]
+    Config(#[from] ConfigError),
+    /// The database did not answer in time, or migrating it failed.
+    #[error("database not ready ({url}): {cause}")]
+    Database {
+        /// The URL, password redacted.
+        url: String,
+        /// What went wrong, with its causes.
+        cause: String,
+    },
+    /// The crypto settings were refused.
+    #[error("invalid crypto settings: {0}")]
+    Crypto(#[from] CryptoError),
+    /// The address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: std::net::SocketAddr,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+/// A built, bound server, ready to run.
+pub struct Application {
+    port: u16,
+    server: Server,
+    pool: DbPool,
+}
+
+impl Application {
+    /// Builds the service with production password hashing (Argon2id, OWASP parameters, or
+    /// bcrypt cost 12 when `PASSWORD_HASH_SCHEME=bcrypt`).
+    ///
+    /// # Errors
+    ///
+    /// See [`StartupError`].
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        let passwords = PasswordConfig {
+            scheme: settings.password_hash_scheme,
+            argon2: Argon2Params::default(),
+            ..PasswordConfig::default()
+        };
+        Self::build_with_passwords(settings, passwords).await
+    }
+
+    /// Builds the service with the given password parameters (tests pass
+    /// [`PasswordConfig::for_tests`]).
+    ///
+    /// # Errors
+    ///
+    /// See [`StartupError`].
+    pub async fn build_with_passwords(
+        settings: Settings,
+        passwords: PasswordConfig,
+    ) -> Result<Self, StartupError> {
+        let secret = settings.resolve_jwt_secret()?;
+        let db = db_config(&settings)?;
+        wait_and_migrate(&db, &settings).await?;
+        let pool = DbPool::new(&db).map_err(|e| database_error(&db, &e))?;
+
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let jwt = JwtConfig {
+            secret,
+            algorithm: settings.jwt_algorithm,
+            access_ttl: settings.access_token_ttl,
+            refresh_ttl: settings.refresh_token_ttl,
+            issuer: settings.jwt_issuer.clone(),
+            audience: settings.jwt_audience.clone(),
+        };
+        let auth = AuthService::new(AuthDeps {
+            pool: pool.clone(),
+            hasher: PasswordHasher::new(passwords)?,
+            tokens: TokenCodec::new(jwt, clock.clone())?,
+            breaker: Arc::new(CircuitBreaker::new("database", BreakerConfig::default())),
+            clock,
+            config: AuthConfig {
+                refresh_reuse_grace: settings.refresh_reuse_grace,
+                ..AuthConfig::default()
+            },
+        });
+        let state = AppState {
+            auth,
+            pool: pool.clone(),
+        };
+        let http = http_config(&settings)?;
+
+        let addr = settings.bind_address();
+        let listener =
+            TcpListener::bind(addr).map_err(|source| StartupError::Bind { addr, source })?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| StartupError::Bind { addr, source })?
+            .port();
+        let server = HttpServer::new(move || build_app(state.clone(), http.clone()))
+            .listen(listener)
+            .map_err(|source| StartupError::Bind { addr, source })?
+            .client_request_timeout(settings.request_timeout)
+            .shutdown_timeout(settings.shutdown_timeout.as_secs())
+            .run();
+        tracing::info!(
+            address = %addr.ip(),
+            port,
+            database = db.backend().as_str(),
+            "listening"
+        );
+        Ok(Self { port, server, pool })
+    }
+
+    /// The port actually bound (useful with `PORT=0`).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// A handle to stop the server (gracefully with `stop(true)`).
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until stopped (SIGINT/SIGTERM or a handle), draining in-flight requests, then
+    /// closes the database pool.
+    ///
+    /// # Errors
+    ///
+    /// I/O errors of the server.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let result = self.server.await;
+        self.pool.close();
+        tracing::info!("stopped");
+        result
+    }
+}
+
+fn db_config(settings: &Settings) -> Result<DbConfig, StartupError> {
+    let mut db = DbConfig::new(&settings.database_url).map_err(|_| {
+        ConfigError::invalid(
+            "DATABASE_URL",
+            "",
+            "a postgres://, postgresql:// or sqlite:// URL",
+        )
+    })?;
+    db.acquire_timeout = settings.database_acquire_timeout;
+    if let Some(max) = settings.database_max_connections {
+        db.max_connections = max;
+    }
+    Ok(db)
+}
+
+/// Migrates, retrying while the database does not answer, for `DATABASE_STARTUP_TIMEOUT_SECONDS`.
+async fn wait_and_migrate(db: &DbConfig, settings: &Settings) -> Result<(), StartupError> {
+    let policy = RetryPolicy {
+        max_elapsed: settings.database_startup_timeout,
+        ..RetryPolicy::default()
+    };
+    retry(&policy, || async {
+        match run_migrations(db).await {
+            Err(err @ RepoError::Unavailable(_)) => Err(err),
+            other => Ok(other),
+        }
+    })
+    .await
+    .and_then(|outcome| outcome)
+    .map(|_| ())
+    .map_err(|err| database_error(db, &err))
+}
+
+fn database_error(db: &DbConfig, err: &RepoError) -> StartupError {
+    let mut cause = err.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(inner) = source {
+        cause.push_str(": ");
+        cause.push_str(&inner.to_string().replace('\n', " "));
+        source = inner.source();
+    }
+    StartupError::Database {
+        url: db.redacted_url(),
+        cause,
+    }
+}
+
+fn http_config(settings: &Settings) -> Result<HttpConfig, StartupError> {
+    let request_id_header =
+        HeaderName::try_from(settings.request_id_header.as_str()).map_err(|_| {
+            ConfigError::invalid(
+                "REQUEST_ID_HEADER",
+                &settings.request_id_header,
+                "an HTTP header name",
+            )
+        })?;
+    Ok(HttpConfig {
+        api: ApiInfo {
+            title: settings.api_title.clone(),
+            description: settings.api_description.clone(),
+            version: settings.api_version.clone(),
+        },
+        request_id_header,
+        cors_origins: settings.cors_origins.clone(),
+        max_body_bytes: settings.max_body_bytes,
+    })
+}
