@@ -79,37 +79,8 @@ impl Application {
         settings: Settings,
         passwords: PasswordConfig,
     ) -> Result<Self, StartupError> {
-        let secret = settings.resolve_jwt_secret()?;
-        let db = db_config(&settings)?;
-        wait_and_migrate(&db, &settings).await?;
-        let pool = DbPool::new(&db).map_err(|e| database_error(&db, &e))?;
-
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let jwt = JwtConfig {
-            secret,
-            algorithm: settings.jwt_algorithm,
-            access_ttl: settings.access_token_ttl,
-            refresh_ttl: settings.refresh_token_ttl,
-            issuer: settings.jwt_issuer.clone(),
-            audience: settings.jwt_audience.clone(),
-        };
-        let auth = AuthService::new(AuthDeps {
-            pool: pool.clone(),
-            hasher: PasswordHasher::new(passwords)?,
-            tokens: TokenCodec::new(jwt, clock.clone())?,
-            breaker: Arc::new(CircuitBreaker::new("database", BreakerConfig::default())),
-            clock,
-            config: AuthConfig {
-                refresh_reuse_grace: settings.refresh_reuse_grace,
-                ..AuthConfig::default()
-            },
-        });
-        let state = AppState {
-            auth,
-            pool: pool.clone(),
-        };
-        let http = http_config(&settings)?;
-
+        let Wiring { state, http, db } = wire(&settings, passwords).await?;
+        let pool = state.pool.clone();
         let addr = settings.bind_address();
         let listener =
             TcpListener::bind(addr).map_err(|source| StartupError::Bind { addr, source })?;
@@ -123,12 +94,7 @@ impl Application {
             .client_request_timeout(settings.request_timeout)
             .shutdown_timeout(settings.shutdown_timeout.as_secs())
             .run();
-        tracing::info!(
-            address = %addr.ip(),
-            port,
-            database = db.backend().as_str(),
-            "listening"
-        );
+        tracing::info!(address = %addr.ip(), port, database = db.backend().as_str(), "listening");
         Ok(Self { port, server, pool })
     }
 
@@ -154,6 +120,55 @@ impl Application {
         tracing::info!("stopped");
         result
     }
+}
+
+/// Everything `build_app` needs, built from settings: the server and the in-process tests
+/// share this wiring.
+#[derive(Debug)]
+pub struct Wiring {
+    /// Services and pool.
+    pub state: AppState,
+    /// HTTP-level settings.
+    pub http: HttpConfig,
+    /// The database settings in use.
+    pub db: DbConfig,
+}
+
+/// Waits for the database, migrates it and builds the services.
+///
+/// # Errors
+///
+/// See [`StartupError`].
+pub async fn wire(settings: &Settings, passwords: PasswordConfig) -> Result<Wiring, StartupError> {
+    let secret = settings.resolve_jwt_secret()?;
+    let db = db_config(settings)?;
+    wait_and_migrate(&db, settings).await?;
+    let pool = DbPool::new(&db).map_err(|e| database_error(&db, &e))?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let jwt = JwtConfig {
+        secret,
+        algorithm: settings.jwt_algorithm,
+        access_ttl: settings.access_token_ttl,
+        refresh_ttl: settings.refresh_token_ttl,
+        issuer: settings.jwt_issuer.clone(),
+        audience: settings.jwt_audience.clone(),
+    };
+    let auth = AuthService::new(AuthDeps {
+        pool: pool.clone(),
+        hasher: PasswordHasher::new(passwords)?,
+        tokens: TokenCodec::new(jwt, clock.clone())?,
+        breaker: Arc::new(CircuitBreaker::new("database", BreakerConfig::default())),
+        clock,
+        config: AuthConfig {
+            refresh_reuse_grace: settings.refresh_reuse_grace,
+            ..AuthConfig::default()
+        },
+    });
+    Ok(Wiring {
+        state: AppState { auth, pool },
+        http: http_config(settings)?,
+        db,
+    })
 }
 
 fn db_config(settings: &Settings) -> Result<DbConfig, StartupError> {

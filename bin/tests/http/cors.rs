@@ -1,0 +1,33 @@
+//! CORS: listed origins may call with credentials; others get no CORS grant.
+
+use actix_web::test::TestRequest;
+use auth_persistence::db_test;
+
+use crate::support::{app, send};
+
+fn preflight(origin: &str) -> TestRequest {
+    TestRequest::default()
+        .method(actix_web::http::Method::OPTIONS)
+        .uri("/auth/login")
+        .insert_header(("Origin", origin))
+        .insert_header(("Access-Control-Request-Method", "POST"))
+        .insert_header(("Access-Control-Request-Headers", "content-type"))
+}
+
+db_test!(async fn listed_origins_are_allowed_with_credentials(db) {
+    let app = app(db).await;
+    let (status, headers, _) = send(&app, preflight("http://localhost:3000")).await;
+    assert!(status.is_success(), "{status}");
+    assert_eq!(headers.get("access-control-allow-origin").unwrap(), "http://localhost:3000");
+    assert_eq!(headers.get("access-control-allow-credentials").unwrap(), "true");
+    let (_, headers, _) = send(&app, TestRequest::get().uri("/health").insert_header(("Origin", "http://localhost:8080"))).await;
+    assert_eq!(headers.get("access-control-allow-origin").unwrap(), "http://localhost:8080");
+});
+
+db_test!(async fn other_origins_get_no_cors_grant(db) {
+    let app = app(db).await;
+    let (status, headers, body) = send(&app, preflight("https://evil.example")).await;
+    assert!(headers.get("access-control-allow-origin").is_none());
+    assert!(status.is_client_error(), "{status}");
+    assert!(body["error_code"].is_string(), "refusals are enveloped too: {body}");
+});

@@ -1,0 +1,69 @@
+//! `/openapi.json`, `/docs` and `/redoc` are served by the binary itself.
+
+use actix_web::test::{self, TestRequest};
+use auth_persistence::db_test;
+
+use crate::support::{app, send};
+
+const PATHS: [&str; 8] = [
+    "/auth/register",
+    "/auth/login",
+    "/auth/refresh",
+    "/auth/logout",
+    "/auth/me",
+    "/health",
+    "/health/ready",
+    "/",
+];
+
+db_test!(async fn the_openapi_document_lists_every_route_with_its_errors(db) {
+    let app = app(db).await;
+    let (status, _, doc) = send(&app, TestRequest::get().uri("/openapi.json")).await;
+    assert_eq!(status, 200);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    assert_eq!(doc["info"]["title"], "Auth Service");
+    assert_eq!(doc["info"]["version"], "1.0.0");
+    for path in PATHS {
+        assert!(doc["paths"][path].is_object(), "{path} missing");
+    }
+    assert_eq!(doc["paths"].as_object().unwrap().len(), PATHS.len());
+    let register = &doc["paths"]["/auth/register"]["post"]["responses"];
+    for status in ["201", "400", "409", "413", "415", "429", "500", "503"] {
+        assert!(register[status].is_object(), "register {status}");
+    }
+    let error_ref = &register["409"]["content"]["application/json"]["schema"]["$ref"];
+    assert_eq!(error_ref, "#/components/schemas/ErrorBody");
+    assert!(doc["paths"]["/auth/me"]["get"]["responses"]["401"].is_object());
+    assert_eq!(doc["components"]["securitySchemes"]["bearer_auth"]["scheme"], "bearer");
+    assert_eq!(doc["paths"]["/auth/me"]["get"]["security"][0]["bearer_auth"], serde_json::json!([]));
+    let username = &doc["components"]["schemas"]["RegisterRequest"]["properties"]["username"];
+    assert_eq!(username["maxLength"], 32);
+    assert!(username["pattern"].is_string());
+});
+
+db_test!(async fn swagger_ui_is_served_at_docs_and_bare_docs_redirects(db) {
+    let app = app(db).await;
+    let res = test::call_service(&app, TestRequest::get().uri("/docs").to_request()).await;
+    assert!(res.status().is_redirection());
+    assert_eq!(res.headers().get("location").unwrap(), "/docs/");
+    let res = test::call_service(&app, TestRequest::get().uri("/docs/").to_request()).await;
+    assert_eq!(res.status(), 200);
+    let html = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
+    assert!(html.contains("swagger-ui"), "{html}");
+    let res = test::call_service(&app, TestRequest::get().uri("/docs/swagger-initializer.js").to_request()).await;
+    assert_eq!(res.status(), 200);
+    let js = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
+    assert!(js.contains("/openapi.json"), "{js}");
+});
+
+db_test!(async fn redoc_is_served_with_its_bundle(db) {
+    let app = app(db).await;
+    let res = test::call_service(&app, TestRequest::get().uri("/redoc").to_request()).await;
+    assert_eq!(res.status(), 200);
+    let html = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
+    assert!(html.contains("/redoc/redoc.standalone.js") && html.contains("/openapi.json"));
+    assert!(!html.contains("https://"), "nothing is loaded from elsewhere");
+    let res = test::call_service(&app, TestRequest::get().uri("/redoc/redoc.standalone.js").to_request()).await;
+    assert_eq!(res.status(), 200);
+    assert!(test::read_body(res).await.len() > 100_000);
+});

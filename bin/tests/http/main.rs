@@ -1,0 +1,12 @@
+//! In-process HTTP tests: the production app (`build_app` over the production wiring) driven
+//! through Actix's test service, each test on its own SQLite database and, with
+//! `TEST_DATABASE_URL`, on PostgreSQL too.
+#![cfg(test)]
+
+mod cors;
+mod docs;
+mod endpoints;
+mod envelope;
+mod logs;
+mod request_id;
+mod support;
