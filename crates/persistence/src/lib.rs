@@ -41,6 +41,7 @@ mod schema;
 pub mod sessions;
 #[cfg(feature = "test-support")]
 pub mod test_support;
+pub mod throttles;
 pub mod users;
 
 pub use config::{Backend, DbConfig};

@@ -57,5 +57,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Attempt counters for throttling and lockout.
+    throttles (key) {
+        /// What is counted, e.g. `login:ip-account:203.0.113.9:ann@example.com`.
+        key -> Text,
+        /// Attempts in the current window.
+        hits -> BigInt,
+        /// Start of the current window.
+        window_started_at -> Timestamp,
+        /// Attempts are refused until then.
+        blocked_until -> Nullable<Timestamp>,
+        /// Last change.
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
-diesel::allow_tables_to_appear_in_same_query!(users, sessions);
+diesel::allow_tables_to_appear_in_same_query!(users, sessions, throttles);

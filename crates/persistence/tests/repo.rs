@@ -207,3 +207,43 @@ async fn an_unreachable_postgres_is_unavailable_not_a_hang() {
     let err = users::find_by_id(&pool, 1).await.unwrap_err();
     assert!(matches!(err, RepoError::Unavailable(_)), "{err:?}");
 }
+
+db_test!(async fn throttle_counters_count_restart_with_their_window_and_clear(db) {
+    use auth_persistence::throttles;
+    let t0 = time::macros::datetime!(2024-01-15 10:00 UTC);
+    let floor = |now: OffsetDateTime| now - Duration::minutes(15);
+    let first = throttles::hit(db.pool(), "k", t0, floor(t0)).await.unwrap();
+    assert_eq!((first.hits, first.window_started_at, first.blocked_until), (1, t0, None));
+    let second = throttles::hit(db.pool(), "k", t0 + Duration::minutes(1), floor(t0 + Duration::minutes(1))).await.unwrap();
+    assert_eq!((second.hits, second.window_started_at), (2, t0));
+    throttles::block(db.pool(), "k", Some(t0 + Duration::hours(1))).await.unwrap();
+    let later = t0 + Duration::minutes(16);
+    let restarted = throttles::hit(db.pool(), "k", later, floor(later)).await.unwrap();
+    assert_eq!((restarted.hits, restarted.window_started_at), (1, later));
+    assert_eq!(restarted.blocked_until, Some(t0 + Duration::hours(1)), "a block outlives the window");
+    assert!(throttles::clear(db.pool(), "k").await.unwrap());
+    assert!(!throttles::clear(db.pool(), "k").await.unwrap());
+});
+
+db_test!(async fn throttle_prefix_clearing_treats_wildcards_literally(db) {
+    use auth_persistence::throttles;
+    let now = OffsetDateTime::now_utc();
+    for key in ["ipacct:a_b|1", "ipacct:a_b|2", "ipacct:axb|1", "ipacct:a%|1"] {
+        throttles::hit(db.pool(), key, now, now).await.unwrap();
+    }
+    assert_eq!(throttles::clear_prefix(db.pool(), "ipacct:a_b|").await.unwrap(), 2);
+    assert_eq!(throttles::clear_prefix(db.pool(), "ipacct:a%").await.unwrap(), 1);
+    assert!(throttles::clear(db.pool(), "ipacct:axb|1").await.unwrap());
+});
+
+db_test!(async fn concurrent_hits_on_one_key_each_get_a_distinct_count(db) {
+    use auth_persistence::throttles;
+    let now = OffsetDateTime::now_utc();
+    let hits = (0..50).map(|_| {
+        let pool = db.pool().clone();
+        async move { throttles::hit(&pool, "burst", now, now - Duration::minutes(5)).await.unwrap().hits }
+    });
+    let mut counts = futures::future::join_all(hits).await;
+    counts.sort_unstable();
+    assert_eq!(counts, (1..=50).collect::<Vec<i64>>());
+});

@@ -13,7 +13,10 @@ use time::OffsetDateTime;
 
 use crate::guard::guarded;
 use crate::hashing::HashingPool;
-use crate::{AuthConfig, AuthSession, LoginIdentifier, LoginInput, RegisterInput, UserService};
+use crate::throttle::Admission;
+use crate::{
+    AuthConfig, AuthSession, LoginIdentifier, LoginInput, RegisterInput, Throttle, UserService,
+};
 
 /// Everything [`AuthService`] is built from.
 #[derive(Debug)]
@@ -43,6 +46,7 @@ pub(crate) struct Inner {
     pub(crate) pool: DbPool,
     pub(crate) users: UserService,
     pub(crate) hashing: HashingPool,
+    pub(crate) throttle: Throttle,
     pub(crate) tokens: TokenCodec,
     pub(crate) breaker: Arc<CircuitBreaker>,
     pub(crate) clock: Arc<dyn Clock>,
@@ -54,11 +58,18 @@ impl AuthService {
     pub fn new(deps: AuthDeps) -> Self {
         let users = UserService::new(deps.pool.clone(), deps.breaker.clone());
         let hashing = HashingPool::new(deps.hasher, deps.config.hashing_concurrency);
+        let throttle = Throttle::new(
+            deps.pool.clone(),
+            deps.breaker.clone(),
+            deps.clock.clone(),
+            deps.config.throttle.clone(),
+        );
         Self {
             inner: Arc::new(Inner {
                 pool: deps.pool,
                 users,
                 hashing,
+                throttle,
                 tokens: deps.tokens,
                 breaker: deps.breaker,
                 clock: deps.clock,
@@ -70,6 +81,11 @@ impl AuthService {
     /// The user service sharing this service's pool and breaker.
     pub fn users(&self) -> &UserService {
         &self.inner.users
+    }
+
+    /// The throttling layers (per-address budgets are spent by the transport).
+    pub fn throttle(&self) -> &Throttle {
+        &self.inner.throttle
     }
 
     /// The circuit breaker guarding the database (its state feeds readiness).
@@ -120,31 +136,39 @@ impl AuthService {
     #[tracing::instrument(name = "auth.login", skip_all, fields(user.id = tracing::field::Empty, session.id = tracing::field::Empty))]
     pub async fn login(&self, input: LoginInput) -> Result<AuthSession, AppError> {
         let inner = &self.inner;
+        let admission = inner
+            .throttle
+            .admit_login(input.client_ip, &input.identifier)
+            .await?;
         let found = match &input.identifier {
             LoginIdentifier::Email(email) => inner.users.get_by_email(email).await?,
             LoginIdentifier::Username(name) => inner.users.get_by_username(name).await?,
         };
         let Some(user) = found else {
-            inner.hashing.dummy_verify(input.password).await?;
-            tracing::info!(reason = "unknown_user", "login failed");
-            return Err(AppError::InvalidCredentials);
+            inner.hashing.dummy_verify(input.password.clone()).await?;
+            return self.refuse(&input, admission, "unknown_user").await;
         };
         tracing::Span::current().record("user.id", user.id);
+        // A locked account still costs one verification, so it answers like a wrong password
+        // in time as well as in content.
         let verdict = inner
             .hashing
             .verify(input.password.clone(), user.hashed_password.clone())
             .await?;
-        let needs_rehash = match verdict {
-            Verification::Match { needs_rehash } if user.is_active => needs_rehash,
-            Verification::Match { .. } => {
-                tracing::info!(reason = "inactive", "login failed");
-                return Err(AppError::InvalidCredentials);
+        let needs_rehash = match (admission, verdict) {
+            (Admission::Locked, _) => return self.refuse(&input, admission, "locked").await,
+            (_, Verification::Match { needs_rehash }) if user.is_active => needs_rehash,
+            (_, Verification::Match { .. }) => {
+                return self.refuse(&input, admission, "inactive").await;
             }
-            Verification::Mismatch => {
-                tracing::info!(reason = "wrong_password", "login failed");
-                return Err(AppError::InvalidCredentials);
+            (_, Verification::Mismatch) => {
+                return self.refuse(&input, admission, "wrong_password").await;
             }
         };
+        inner
+            .throttle
+            .login_succeeded(input.client_ip, &input.identifier)
+            .await?;
         let rehashed = if needs_rehash {
             Some(inner.hashing.hash(input.password).await?)
         } else {
@@ -172,6 +196,24 @@ impl AuthService {
             ..user
         };
         self.issue_pair(user, &session, &opening.jti)
+    }
+
+    /// Counts a failed login and answers `INVALID_CREDENTIALS`, whatever the `reason` (which
+    /// only the log sees).
+    async fn refuse(
+        &self,
+        input: &LoginInput,
+        admission: Admission,
+        reason: &'static str,
+    ) -> Result<AuthSession, AppError> {
+        tracing::info!(reason, "login failed");
+        if let Admission::Proceed { account_failures } = admission {
+            self.inner
+                .throttle
+                .login_failed(&input.identifier, account_failures)
+                .await?;
+        }
+        Err(AppError::InvalidCredentials)
     }
 
     fn open_session(&self, now: OffsetDateTime) -> Opening {

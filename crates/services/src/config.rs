@@ -2,6 +2,8 @@
 
 use time::Duration;
 
+use crate::ThrottleConfig;
+
 /// Behaviour of [`AuthService`](crate::AuthService).
 #[derive(Debug, Clone)]
 pub struct AuthConfig {
@@ -11,6 +13,8 @@ pub struct AuthConfig {
     /// How many password hashes may be computed at once; further sign-ins queue. Defaults to
     /// the number of cores, so a login flood queues instead of exhausting memory.
     pub hashing_concurrency: usize,
+    /// Throttling and lockout limits.
+    pub throttle: ThrottleConfig,
 }
 
 impl Default for AuthConfig {
@@ -18,6 +22,7 @@ impl Default for AuthConfig {
         Self {
             refresh_reuse_grace: Duration::seconds(10),
             hashing_concurrency: std::thread::available_parallelism().map_or(2, usize::from),
+            throttle: ThrottleConfig::default(),
         }
     }
 }

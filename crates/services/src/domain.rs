@@ -175,10 +175,13 @@ pub struct LoginInput {
     pub identifier: LoginIdentifier,
     /// The password as typed.
     pub password: SecretString,
+    /// The client's address, for throttling per address (none: only per-account limits).
+    pub client_ip: Option<std::net::IpAddr>,
 }
 
 impl LoginInput {
-    /// Accepts exactly one identifier and a non-empty password.
+    /// Accepts exactly one identifier and a non-empty password. The client address is unset;
+    /// set [`client_ip`](Self::client_ip) to throttle per address too.
     ///
     /// # Errors
     ///
@@ -225,6 +228,7 @@ impl LoginInput {
             Some(identifier) if errors.is_empty() => Ok(Self {
                 identifier,
                 password,
+                client_ip: None,
             }),
             _ => Err(AppError::Validation(errors)),
         }

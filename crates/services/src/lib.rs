@@ -48,6 +48,7 @@ mod domain;
 mod guard;
 mod hashing;
 mod output;
+mod throttle;
 mod tokens;
 mod users;
 
@@ -58,5 +59,6 @@ pub use domain::{
     USERNAME_LEN, Username, is_common,
 };
 pub use output::{AuthSession, Principal, UserProfile};
+pub use throttle::{Budget, Throttle, ThrottleConfig};
 pub use tokens::successor_jti;
 pub use users::UserService;

@@ -1,6 +1,8 @@
 //! Service tests, each run on SQLite and (with `TEST_DATABASE_URL`) on PostgreSQL.
 #![cfg(test)]
 
+mod throttle;
+
 use std::sync::Arc;
 
 use auth_crypto::{JwtConfig, ManualClock, PasswordConfig, PasswordHasher, TokenCodec, TokenKind};
@@ -25,6 +27,10 @@ fn service_on(pool: DbPool) -> (AuthService, ManualClock) {
 }
 
 fn service_with_clock(pool: DbPool, clock: ManualClock) -> AuthService {
+    service_with(pool, clock, AuthConfig::default())
+}
+
+fn service_with(pool: DbPool, clock: ManualClock, config: AuthConfig) -> AuthService {
     let clock = Arc::new(clock);
     AuthService::new(AuthDeps {
         pool,
@@ -32,7 +38,7 @@ fn service_with_clock(pool: DbPool, clock: ManualClock) -> AuthService {
         tokens: TokenCodec::new(JwtConfig::new(SecretString::from(SECRET)), clock.clone()).unwrap(),
         breaker: Arc::new(CircuitBreaker::new("database", BreakerConfig::default())),
         clock,
-        config: AuthConfig::default(),
+        config,
     })
 }
 
