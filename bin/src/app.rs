@@ -1,5 +1,7 @@
 //! `build_app`: the Actix application, shared by the server and the in-process tests.
 
+use std::time::Duration;
+
 use actix_cors::Cors;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
@@ -10,9 +12,12 @@ use tracing_actix_web::TracingLogger;
 
 use crate::extract::json_config;
 use crate::middleware::access_log::access_log;
+use crate::middleware::audit_context::audit_context;
 use crate::middleware::envelope::envelope;
 use crate::middleware::request_id::{RequestIdHeader, request_id};
 use crate::middleware::root_span::AppRootSpan;
+use crate::middleware::security_headers::security_headers;
+use crate::middleware::timeout::{RequestTimeout, timeout};
 use crate::routes::{self, ApiInfo};
 use crate::state::AppState;
 
@@ -27,12 +32,16 @@ pub struct HttpConfig {
     pub cors_origins: Vec<String>,
     /// Largest JSON body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Longest the app may work on one request before answering 503.
+    pub request_timeout: Duration,
 }
 
 /// Builds the application: routes, extractor rules and the middleware stack.
 ///
-/// Outermost first: request id → root span → access log → error envelope (+ panic guard) →
-/// CORS → routes.
+/// Outermost first: request id → security headers → root span → access log → error envelope
+/// (+ panic guard) → request timeout → CORS → routes. The security headers sit outside the
+/// envelope so they reach every response, enveloped failures included; the timeout sits inside
+/// it so a timed-out request still leaves in the envelope.
 pub fn build_app(
     state: AppState,
     config: HttpConfig,
@@ -52,11 +61,15 @@ pub fn build_app(
         .app_data(json_config(config.max_body_bytes))
         .configure(routes::configure(&config.api))
         .app_data(RequestIdHeader(config.request_id_header))
+        .app_data(RequestTimeout(config.request_timeout))
         .default_service(web::to(routes::not_found))
+        .wrap(from_fn(audit_context))
         .wrap(cors)
+        .wrap(from_fn(timeout))
         .wrap(from_fn(envelope))
         .wrap(from_fn(access_log))
         .wrap(TracingLogger::<AppRootSpan>::new())
+        .wrap(from_fn(security_headers))
         .wrap(from_fn(request_id))
 }
 

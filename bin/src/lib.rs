@@ -4,8 +4,14 @@
 //! [`app::build_app`] builds the Actix app itself, so in-process tests use the production
 //! wiring. Handlers parse, call one service method and answer; every error leaves in the
 //! JSON envelope of the contract.
+//!
+//! [`cli::Cli`] is the command line: the server by default, or an [`admin`] command that
+//! disables or enables an account with the server's settings.
 
+pub mod admin;
 pub mod app;
+pub mod cli;
+pub mod client_ip;
 pub mod dto;
 pub mod error;
 pub mod extract;

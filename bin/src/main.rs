@@ -1,16 +1,21 @@
-//! `auth-service`: read settings, start logging, serve until SIGINT/SIGTERM.
+//! `auth-service`: read the command line and the settings, then serve until SIGINT/SIGTERM
+//! (no command, or `serve`) or run one `admin` command.
 
 use std::process::ExitCode;
 
+use auth_service::admin;
+use auth_service::cli::{AdminCommand, Cli, Command};
 use auth_service::settings::Settings;
 use auth_service::startup::Application;
 use auth_service::telemetry;
+use clap::Parser as _;
 
 #[expect(
     clippy::print_stderr,
     reason = "errors before logging exists go to stderr"
 )]
 fn main() -> ExitCode {
+    let command = Cli::parse().into_command();
     // A missing .env is normal; real environment variables win over it.
     let _ = dotenvy::dotenv();
     let settings = match Settings::from_env() {
@@ -20,6 +25,17 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    match command {
+        Command::Serve => serve(settings),
+        Command::Admin(command) => run_admin(&settings, &command),
+    }
+}
+
+#[expect(
+    clippy::print_stderr,
+    reason = "errors before logging exists go to stderr"
+)]
+fn serve(settings: Settings) -> ExitCode {
     if let Err(err) = telemetry::init(&settings.log_level, settings.log_format) {
         eprintln!("error: invalid LOG_LEVEL: {err}");
         return ExitCode::FAILURE;
@@ -36,6 +52,28 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             tracing::error!(error = %err, "start-up failed");
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// One line on stdout on success, one `error: …` line on stderr otherwise; only warnings and
+/// errors are logged, to stderr.
+#[expect(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "the command's result is its output"
+)]
+fn run_admin(settings: &Settings, command: &AdminCommand) -> ExitCode {
+    let _ = telemetry::init_stderr("warn", settings.log_format);
+    let outcome = actix_web::rt::System::new().block_on(admin::run(settings, command));
+    match outcome {
+        Ok(outcome) => {
+            println!("{outcome}");
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
             eprintln!("error: {err}");
             ExitCode::FAILURE
         }

@@ -12,7 +12,7 @@ use auth_crypto::{
 };
 use auth_persistence::{DbConfig, DbPool, RepoError, run_migrations};
 use auth_resilience::{BreakerConfig, CircuitBreaker, RetryPolicy, retry};
-use auth_services::{AuthConfig, AuthDeps, AuthService};
+use auth_services::{AuthConfig, AuthDeps, AuthService, ThrottleConfig};
 
 use crate::app::{HttpConfig, build_app};
 use crate::routes::ApiInfo;
@@ -141,9 +141,7 @@ pub struct Wiring {
 /// See [`StartupError`].
 pub async fn wire(settings: &Settings, passwords: PasswordConfig) -> Result<Wiring, StartupError> {
     let secret = settings.resolve_jwt_secret()?;
-    let db = db_config(settings)?;
-    wait_and_migrate(&db, settings).await?;
-    let pool = DbPool::new(&db).map_err(|e| database_error(&db, &e))?;
+    let (db, pool) = database(settings).await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let jwt = JwtConfig {
         secret,
@@ -161,14 +159,36 @@ pub async fn wire(settings: &Settings, passwords: PasswordConfig) -> Result<Wiri
         clock,
         config: AuthConfig {
             refresh_reuse_grace: settings.refresh_reuse_grace,
+            throttle: ThrottleConfig {
+                enabled: settings.rate_limit_enabled,
+                ..settings.throttle.clone()
+            },
             ..AuthConfig::default()
         },
     });
+    let trusted_proxies = settings.trusted_proxies.clone().into();
     Ok(Wiring {
-        state: AppState { auth, pool },
+        state: AppState {
+            auth,
+            pool,
+            trusted_proxies,
+        },
         http: http_config(settings)?,
         db,
     })
+}
+
+/// Waits for the database, migrates it and opens a pool: all that the admin commands need.
+///
+/// # Errors
+///
+/// [`StartupError::Config`] for a bad `DATABASE_URL`, [`StartupError::Database`] when the
+/// database does not answer in time or migrating it fails.
+pub async fn database(settings: &Settings) -> Result<(DbConfig, DbPool), StartupError> {
+    let db = db_config(settings)?;
+    wait_and_migrate(&db, settings).await?;
+    let pool = DbPool::new(&db).map_err(|e| database_error(&db, &e))?;
+    Ok((db, pool))
 }
 
 fn db_config(settings: &Settings) -> Result<DbConfig, StartupError> {
@@ -236,5 +256,6 @@ fn http_config(settings: &Settings) -> Result<HttpConfig, StartupError> {
         request_id_header,
         cors_origins: settings.cors_origins.clone(),
         max_body_bytes: settings.max_body_bytes,
+        request_timeout: settings.request_timeout,
     })
 }

@@ -10,4 +10,6 @@ pub struct AppState {
     pub auth: AuthService,
     /// The database pool, for readiness.
     pub pool: DbPool,
+    /// Proxies whose `X-Forwarded-For` is believed (`TRUSTED_PROXIES`).
+    pub trusted_proxies: std::sync::Arc<[ipnet::IpNet]>,
 }

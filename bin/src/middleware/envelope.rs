@@ -1,5 +1,6 @@
 //! Every non-2xx response leaves in the contract's JSON envelope, whatever produced it: a
-//! handler's [`ApiError`], an extractor, the router (404/405), CORS, or a panic.
+//! handler's [`ApiError`], an extractor, the router (404/405), CORS, the request timeout, or a
+//! panic.
 //!
 //! Handler errors keep their classification and headers; bare framework responses are
 //! classified by status. The framework's own text never reaches the client. A panic in a
@@ -58,14 +59,16 @@ pub async fn envelope(
         Ok(Ok(res)) => Ok(res.map_into_boxed_body()),
         Ok(Err(err)) => {
             let status = err.as_response_error().status_code();
-            let body = match err.as_error::<ApiError>() {
-                Some(api_error) => body_for(status, Some(api_error), &request_id),
-                None => body_for(status, None, &request_id),
-            };
+            let api_error = err.as_error::<ApiError>();
+            let body = body_for(status, api_error, &request_id);
+            if api_error.is_none() && status.is_server_error() {
+                tracing::error!(cause = ?err, "request failed");
+            }
             Err(Enveloped {
                 status,
                 body,
                 request_id_header: header,
+                kept_headers: kept_headers(&err.error_response()),
             }
             .into())
         }
@@ -78,10 +81,23 @@ pub async fn envelope(
                 status,
                 body,
                 request_id_header: header,
+                kept_headers: Vec::new(),
             }
             .into())
         }
     }
+}
+
+/// The headers of an inner error's own response that its envelope keeps: `Retry-After` (429,
+/// 503) and `WWW-Authenticate` (401).
+fn kept_headers(response: &HttpResponse) -> Vec<(HeaderName, HeaderValue)> {
+    [header::RETRY_AFTER, header::WWW_AUTHENTICATE]
+        .into_iter()
+        .filter_map(|name| {
+            let value = response.headers().get(&name)?.clone();
+            Some((name, value))
+        })
+        .collect()
 }
 
 fn is_failure(status: StatusCode) -> bool {
@@ -122,12 +138,14 @@ fn body_for(status: StatusCode, api_error: Option<&ApiError>, request_id: &str) 
     }
 }
 
-/// A failure that reached this middleware without a response, rendered as the envelope.
+/// A failure that reached this middleware without a response, rendered as the envelope with
+/// the inner error's `Retry-After` and `WWW-Authenticate`.
 #[derive(Debug)]
 pub struct Enveloped {
     status: StatusCode,
     body: ErrorBody,
     request_id_header: HeaderName,
+    kept_headers: Vec<(HeaderName, HeaderValue)>,
 }
 
 impl std::fmt::Display for Enveloped {
@@ -145,6 +163,9 @@ impl ResponseError for Enveloped {
         let mut response = HttpResponse::build(self.status);
         if let Ok(id) = HeaderValue::from_str(&self.body.request_id) {
             response.insert_header((self.request_id_header.clone(), id));
+        }
+        for kept in &self.kept_headers {
+            response.insert_header(kept.clone());
         }
         response.json(&self.body)
     }

@@ -1,7 +1,10 @@
-//! The middleware stack, outermost first: request id, root span, access log, error envelope
-//! (with the panic guard), CORS.
+//! The middleware stack, outermost first: request id, security headers, root span, access
+//! log, error envelope (with the panic guard), request timeout, CORS, audit context.
 
 pub mod access_log;
+pub mod audit_context;
 pub mod envelope;
 pub mod request_id;
 pub mod root_span;
+pub mod security_headers;
+pub mod timeout;

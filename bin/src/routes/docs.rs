@@ -4,7 +4,7 @@
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 
-/// The vendored ReDoc bundle (npm `redoc` 2.5.4, MIT; see `bin/assets/redoc`).
+/// The vendored ReDoc bundle (npm `redoc` 2.5.4, MIT, logo URL emptied; see `bin/assets/redoc`).
 const REDOC_JS: &[u8] = include_bytes!("../../assets/redoc/redoc.standalone.js");
 /// ReDoc's license, served next to the bundle.
 const REDOC_LICENSE: &str = include_str!("../../assets/redoc/LICENSE");
@@ -16,6 +16,7 @@ const REDOC_HTML: &str = r#"<!DOCTYPE html>
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>API reference</title>
+  <link rel="icon" href="data:,">
   <style>body { margin: 0; padding: 0; }</style>
 </head>
 <body>

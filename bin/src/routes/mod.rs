@@ -59,7 +59,12 @@ pub fn configure(info: &ApiInfo) -> impl FnOnce(&mut web::ServiceConfig) + use<>
                     .service(web::resource("/me").route(web::get().to(auth::me::me))),
             )
             .service(web::resource("/docs").route(web::get().to(docs::docs_redirect)))
-            .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", document))
+            .service(
+                // No validator: Swagger UI would send the document's URL to validator.swagger.io.
+                SwaggerUi::new("/docs/{_:.*}")
+                    .url("/openapi.json", document)
+                    .config(utoipa_swagger_ui::Config::default().validator_url("none")),
+            )
             .service(web::resource("/redoc").route(web::get().to(docs::redoc)))
             .service(
                 web::resource("/redoc/redoc.standalone.js").route(web::get().to(docs::redoc_js)),

@@ -114,6 +114,7 @@ fn load_server<F: Lookup>(env: &Env<F>, s: &mut Settings) -> Result<(), ConfigEr
         &mut s.rate_limit_enabled,
         parse::boolean,
     )?;
+    load_throttle(env, s)?;
     env.set(
         "TRUSTED_PROXIES",
         &mut s.trusted_proxies,
@@ -145,6 +146,45 @@ fn load_server<F: Lookup>(env: &Env<F>, s: &mut Settings) -> Result<(), ConfigEr
         "SHUTDOWN_TIMEOUT_SECONDS",
         &mut s.shutdown_timeout,
         seconds(0..=3600),
+    )
+}
+
+/// `RATE_LIMIT_*` limits of the three throttling layers.
+fn load_throttle<F: Lookup>(env: &Env<F>, s: &mut Settings) -> Result<(), ConfigError> {
+    let t = &mut s.throttle;
+    let count = |text: &str| int_in(text, 1..=1_000_000_i64);
+    let window = |text: &str| int_in(text, 1..=86_400_i64).map(time::Duration::seconds);
+    env.set(
+        "RATE_LIMIT_LOGIN_FAILURES_PER_IP_ACCOUNT",
+        &mut t.ip_account_max_failures,
+        count,
+    )?;
+    env.set(
+        "RATE_LIMIT_LOGIN_FAILURE_WINDOW_SECONDS",
+        &mut t.ip_account_window,
+        window,
+    )?;
+    env.set(
+        "RATE_LIMIT_ACCOUNT_DELAY_AFTER",
+        &mut t.account_delay_after,
+        count,
+    )?;
+    env.set(
+        "RATE_LIMIT_ACCOUNT_LOCK_AFTER",
+        &mut t.account_lock_after,
+        count,
+    )?;
+    env.set("RATE_LIMIT_IP_LOGINS", &mut t.ip_login_budget, count)?;
+    env.set(
+        "RATE_LIMIT_IP_REGISTRATIONS",
+        &mut t.ip_register_budget,
+        count,
+    )?;
+    env.set("RATE_LIMIT_IP_REFRESHES", &mut t.ip_refresh_budget, count)?;
+    env.set(
+        "RATE_LIMIT_IP_WINDOW_SECONDS",
+        &mut t.ip_budget_window,
+        window,
     )
 }
 

@@ -5,6 +5,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use auth_crypto::{HashScheme, JwtAlgorithm};
+use auth_services::ThrottleConfig;
 use ipnet::IpNet;
 use secrecy::SecretString;
 
@@ -77,6 +78,9 @@ pub struct Settings {
     pub password_hash_scheme: HashScheme,
     /// `RATE_LIMIT_ENABLED`: throttle sign-in attempts; default true.
     pub rate_limit_enabled: bool,
+    /// `RATE_LIMIT_*`: the throttling limits. Its `enabled` flag is ignored: `rate_limit_enabled`
+    /// decides.
+    pub throttle: ThrottleConfig,
     /// `TRUSTED_PROXIES`: peers whose `X-Forwarded-For` is believed; default none.
     pub trusted_proxies: Vec<IpNet>,
     /// `HOST`: address to listen on; default 127.0.0.1.
@@ -124,6 +128,7 @@ impl Settings {
             jwt_audience: None,
             password_hash_scheme: HashScheme::Argon2id,
             rate_limit_enabled: true,
+            throttle: ThrottleConfig::default(),
             trusted_proxies: Vec::new(),
             host: IpAddr::V4(Ipv4Addr::LOCALHOST),
             port: 8000,
@@ -180,6 +185,7 @@ impl fmt::Debug for Settings {
             .field("jwt_audience", &self.jwt_audience)
             .field("password_hash_scheme", &self.password_hash_scheme)
             .field("rate_limit_enabled", &self.rate_limit_enabled)
+            .field("throttle", &self.throttle)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("host", &self.host)
             .field("port", &self.port)

@@ -58,6 +58,17 @@ pub fn init(level: &str, format: LogFormat) -> Result<(), Box<dyn std::error::Er
     Ok(())
 }
 
+/// Installs the global subscriber, writing to standard error: for the admin commands, whose
+/// standard output is their result.
+///
+/// # Errors
+///
+/// As [`init`].
+pub fn init_stderr(level: &str, format: LogFormat) -> Result<(), Box<dyn std::error::Error>> {
+    subscriber(level, format, std::io::stderr)?.try_init()?;
+    Ok(())
+}
+
 /// For tests: logs to the test harness's captured output when `TEST_LOG` is set, nowhere
 /// otherwise. Safe to call many times.
 pub fn init_for_tests() {

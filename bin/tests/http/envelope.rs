@@ -88,7 +88,15 @@ async fn app_without_database() -> impl actix_web::dev::Service<
     let mut ok_settings = Settings::for_tests();
     ok_settings.database_url = sqlite.config().url().to_owned();
     let http = wiring(&ok_settings).await.http;
-    actix_web::test::init_service(build_app(AppState { auth, pool }, http)).await
+    actix_web::test::init_service(build_app(
+        AppState {
+            auth,
+            pool,
+            trusted_proxies: Vec::new().into(),
+        },
+        http,
+    ))
+    .await
 }
 
 #[tokio::test]

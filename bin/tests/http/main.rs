@@ -3,10 +3,15 @@
 //! `TEST_DATABASE_URL`, on PostgreSQL too.
 #![cfg(test)]
 
+mod admin;
+mod audit;
 mod cors;
 mod docs;
 mod endpoints;
 mod envelope;
 mod logs;
 mod request_id;
+mod security_headers;
 mod support;
+mod throttle;
+mod timeout;

@@ -28,8 +28,8 @@ pub async fn wiring(settings: &Settings) -> Wiring {
     wire(settings, PasswordConfig::for_tests()).await.unwrap()
 }
 
-/// The app, plus two routes that only tests have: one that panics and one that is rate
-/// limited, to check how the envelope renders them.
+/// The app, plus routes that only tests have: one that panics, one that is rate limited and
+/// one slower than any test's request timeout, to check how the envelope renders them.
 pub async fn app_with(
     settings: Settings,
 ) -> impl Service<
@@ -61,14 +61,27 @@ where
             InitError = (),
         >,
 {
-    app.route("/test/panic", web::get().to(panicking)).route(
-        "/test/limited",
-        web::get().to(|| async {
-            Err::<String, _>(ApiError(AppError::RateLimited {
-                retry_after: std::time::Duration::from_secs(30),
-            }))
-        }),
-    )
+    app.route("/test/panic", web::get().to(panicking))
+        .route(
+            "/test/limited",
+            web::get().to(|| async {
+                Err::<String, _>(ApiError(AppError::RateLimited {
+                    retry_after: std::time::Duration::from_secs(30),
+                }))
+            }),
+        )
+        .route("/test/slow", web::get().to(slow))
+}
+
+/// How long `/test/slow` takes: far longer than [`SHORT_TIMEOUT`].
+pub const SLOW: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// A request timeout short enough for tests.
+pub const SHORT_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(200);
+
+async fn slow() -> &'static str {
+    tokio::time::sleep(SLOW).await;
+    "finally"
 }
 
 async fn panicking() -> &'static str {

@@ -31,6 +31,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod audit;
 mod config;
 mod conn;
 mod db_time;

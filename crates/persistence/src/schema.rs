@@ -73,5 +73,27 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Append-only security history.
+    audit_events (id) {
+        /// Order of insertion.
+        id -> BigInt,
+        /// When it happened.
+        occurred_at -> Timestamp,
+        /// What happened (`login_failed`, `lockout`, …).
+        event -> Text,
+        /// Internal detail clients never see (`wrong_password`, …).
+        reason -> Nullable<Text>,
+        /// Request that caused it.
+        request_id -> Nullable<Text>,
+        /// Account concerned.
+        user_id -> Nullable<BigInt>,
+        /// Session concerned.
+        session_id -> Nullable<Text>,
+        /// Client address.
+        client_ip -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
-diesel::allow_tables_to_appear_in_same_query!(users, sessions, throttles);
+diesel::allow_tables_to_appear_in_same_query!(users, sessions, throttles, audit_events);

@@ -11,6 +11,7 @@ use auth_resilience::CircuitBreaker;
 use secrecy::ExposeSecret as _;
 use time::OffsetDateTime;
 
+use crate::audit::{AuditEvent, Auditor};
 use crate::guard::guarded;
 use crate::hashing::HashingPool;
 use crate::throttle::Admission;
@@ -47,6 +48,7 @@ pub(crate) struct Inner {
     pub(crate) users: UserService,
     pub(crate) hashing: HashingPool,
     pub(crate) throttle: Throttle,
+    pub(crate) auditor: Auditor,
     pub(crate) tokens: TokenCodec,
     pub(crate) breaker: Arc<CircuitBreaker>,
     pub(crate) clock: Arc<dyn Clock>,
@@ -56,7 +58,9 @@ pub(crate) struct Inner {
 impl AuthService {
     /// Builds the service once; share it behind its internal `Arc` by cloning.
     pub fn new(deps: AuthDeps) -> Self {
-        let users = UserService::new(deps.pool.clone(), deps.breaker.clone());
+        let users =
+            UserService::with_clock(deps.pool.clone(), deps.breaker.clone(), deps.clock.clone());
+        let auditor = Auditor::new(deps.pool.clone(), deps.breaker.clone(), deps.clock.clone());
         let hashing = HashingPool::new(deps.hasher, deps.config.hashing_concurrency);
         let throttle = Throttle::new(
             deps.pool.clone(),
@@ -70,6 +74,7 @@ impl AuthService {
                 users,
                 hashing,
                 throttle,
+                auditor,
                 tokens: deps.tokens,
                 breaker: deps.breaker,
                 clock: deps.clock,
@@ -86,6 +91,32 @@ impl AuthService {
     /// The throttling layers (per-address budgets are spent by the transport).
     pub fn throttle(&self) -> &Throttle {
         &self.inner.throttle
+    }
+
+    /// Lifts the lock, delays and per-address counters of user `user_id`, by email and by
+    /// username. Returns how many counters were cleared.
+    ///
+    /// # Errors
+    ///
+    /// `NOT_FOUND` for an unknown user; `SERVICE_UNAVAILABLE` / `INTERNAL_ERROR` on database
+    /// failure.
+    pub async fn unlock(&self, user_id: i64) -> Result<usize, AppError> {
+        let inner = &self.inner;
+        let user = inner
+            .users
+            .get_by_id(user_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let identifiers = [
+            LoginIdentifier::Email(user.email),
+            LoginIdentifier::Username(user.username),
+        ];
+        let cleared = inner.throttle.unlock(&identifiers).await?;
+        inner
+            .auditor
+            .record(AuditEvent::Unlock, None, Some(user_id), None)
+            .await;
+        Ok(cleared)
     }
 
     /// The circuit breaker guarding the database (its state feeds readiness).
@@ -146,7 +177,7 @@ impl AuthService {
         };
         let Some(user) = found else {
             inner.hashing.dummy_verify(input.password.clone()).await?;
-            return self.refuse(&input, admission, "unknown_user").await;
+            return self.refuse(&input, admission, "unknown_user", None).await;
         };
         tracing::Span::current().record("user.id", user.id);
         // A locked account still costs one verification, so it answers like a wrong password
@@ -156,13 +187,21 @@ impl AuthService {
             .verify(input.password.clone(), user.hashed_password.clone())
             .await?;
         let needs_rehash = match (admission, verdict) {
-            (Admission::Locked, _) => return self.refuse(&input, admission, "locked").await,
+            (Admission::Locked, _) => {
+                return self
+                    .refuse(&input, admission, "locked", Some(user.id))
+                    .await;
+            }
             (_, Verification::Match { needs_rehash }) if user.is_active => needs_rehash,
             (_, Verification::Match { .. }) => {
-                return self.refuse(&input, admission, "inactive").await;
+                return self
+                    .refuse(&input, admission, "inactive", Some(user.id))
+                    .await;
             }
             (_, Verification::Mismatch) => {
-                return self.refuse(&input, admission, "wrong_password").await;
+                return self
+                    .refuse(&input, admission, "wrong_password", Some(user.id))
+                    .await;
             }
         };
         inner
@@ -186,11 +225,20 @@ impl AuthService {
             ),
         )
         .await?;
+        record_ids(&user, &session);
         if rehashed.is_some() {
             tracing::info!("password hash upgraded to the current scheme");
+            inner
+                .auditor
+                .record(AuditEvent::Rehash, None, Some(user.id), None)
+                .await;
         }
-        record_ids(&user, &session);
         tracing::info!("login succeeded");
+        let sid = Some(session.id.as_str());
+        inner
+            .auditor
+            .record(AuditEvent::LoginSucceeded, None, Some(user.id), sid)
+            .await;
         let user = UserRecord {
             last_login: Some(session.created_at),
             ..user
@@ -205,13 +253,24 @@ impl AuthService {
         input: &LoginInput,
         admission: Admission,
         reason: &'static str,
+        user_id: Option<i64>,
     ) -> Result<AuthSession, AppError> {
+        let inner = &self.inner;
         tracing::info!(reason, "login failed");
-        if let Admission::Proceed { account_failures } = admission {
-            self.inner
+        inner
+            .auditor
+            .record(AuditEvent::LoginFailed, Some(reason), user_id, None)
+            .await;
+        if let Admission::Proceed { account_failures } = admission
+            && inner
                 .throttle
                 .login_failed(&input.identifier, account_failures)
-                .await?;
+                .await?
+        {
+            inner
+                .auditor
+                .record(AuditEvent::Lockout, None, user_id, None)
+                .await;
         }
         Err(AppError::InvalidCredentials)
     }

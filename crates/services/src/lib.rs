@@ -42,6 +42,7 @@
 //! # Ok(()) }
 //! ```
 
+mod audit;
 mod auth;
 mod config;
 mod domain;
@@ -52,6 +53,7 @@ mod throttle;
 mod tokens;
 mod users;
 
+pub use audit::{AuditEvent, RequestContext, with_request_context};
 pub use auth::{AuthDeps, AuthService};
 pub use config::AuthConfig;
 pub use domain::{

@@ -202,16 +202,14 @@ impl Throttle {
     }
 
     /// Records a failed login: delays the account's next attempt once failures accumulate.
+    /// Returns whether this failure locked the account.
     pub(crate) async fn login_failed(
         &self,
         identifier: &LoginIdentifier,
         account_failures: i64,
-    ) -> Result<(), AppError> {
+    ) -> Result<bool, AppError> {
         if !self.config.enabled {
-            return Ok(());
-        }
-        if account_failures >= self.config.account_lock_after {
-            tracing::warn!("account locked after too many failed logins");
+            return Ok(false);
         }
         let over = account_failures - self.config.account_delay_after;
         if over >= 0 {
@@ -219,7 +217,11 @@ impl Throttle {
             self.block(&account_key(identifier), Some(self.clock.now() + delay))
                 .await?;
         }
-        Ok(())
+        let locked = account_failures == self.config.account_lock_after;
+        if locked {
+            tracing::warn!("account locked after too many failed logins");
+        }
+        Ok(locked)
     }
 
     /// Records a successful login: the account's counters start over.

@@ -12,6 +12,7 @@ use auth_persistence::sessions::{self, RevokeReason, Rotation, SessionRecord};
 use auth_persistence::users::UserRecord;
 use time::OffsetDateTime;
 
+use crate::audit::AuditEvent;
 use crate::guard::guarded;
 use crate::{AuthService, AuthSession, Principal, UserProfile};
 
@@ -84,6 +85,11 @@ impl AuthService {
                 )
                 .await?;
                 tracing::info!(revoked, "logged out");
+                let sid = Some(session.id.as_str());
+                inner
+                    .auditor
+                    .record(AuditEvent::Logout, None, Some(user_id), sid)
+                    .await;
                 Ok(())
             }
             _ => Err(AppError::InvalidToken),
@@ -169,6 +175,12 @@ impl AuthService {
             )
             .await?;
             tracing::warn!("rotated refresh token reused: session revoked");
+            let sid = Some(session.id.as_str());
+            let user = Some(session.user_id);
+            inner
+                .auditor
+                .record(AuditEvent::RefreshReuseDetected, None, user, sid)
+                .await;
         }
         Err(AppError::InvalidToken)
     }

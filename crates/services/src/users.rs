@@ -7,6 +7,9 @@ use auth_persistence::DbPool;
 use auth_persistence::users::{self, NewUser, UserRecord};
 use auth_resilience::CircuitBreaker;
 
+use auth_crypto::{Clock, SystemClock};
+
+use crate::audit::{AuditEvent, Auditor};
 use crate::guard::guarded;
 
 /// Reads and writes accounts. Look-ups of email and username ignore case; a missing user is
@@ -15,12 +18,26 @@ use crate::guard::guarded;
 pub struct UserService {
     pool: DbPool,
     breaker: Arc<CircuitBreaker>,
+    auditor: Auditor,
 }
 
 impl UserService {
     /// A service over `pool`, with every call passing through `breaker`.
     pub fn new(pool: DbPool, breaker: Arc<CircuitBreaker>) -> Self {
-        Self { pool, breaker }
+        Self::with_clock(pool, breaker, Arc::new(SystemClock))
+    }
+
+    pub(crate) fn with_clock(
+        pool: DbPool,
+        breaker: Arc<CircuitBreaker>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        let auditor = Auditor::new(pool.clone(), breaker.clone(), clock);
+        Self {
+            pool,
+            breaker,
+            auditor,
+        }
     }
 
     /// The user with key `id`.
@@ -76,6 +93,9 @@ impl UserService {
     pub async fn deactivate(&self, id: i64, at: time::OffsetDateTime) -> Result<usize, AppError> {
         let revoked = guarded(&self.breaker, users::deactivate(&self.pool, id, at)).await?;
         tracing::info!(sessions.revoked = revoked, "user deactivated");
+        self.auditor
+            .record(AuditEvent::Deactivate, None, Some(id), None)
+            .await;
         Ok(revoked)
     }
 
@@ -86,6 +106,10 @@ impl UserService {
     /// As [`deactivate`](Self::deactivate).
     #[tracing::instrument(name = "users.activate", skip_all, fields(user.id = id))]
     pub async fn activate(&self, id: i64, at: time::OffsetDateTime) -> Result<(), AppError> {
-        guarded(&self.breaker, users::activate(&self.pool, id, at)).await
+        guarded(&self.breaker, users::activate(&self.pool, id, at)).await?;
+        self.auditor
+            .record(AuditEvent::Activate, None, Some(id), None)
+            .await;
+        Ok(())
     }
 }

@@ -2,14 +2,16 @@
 
 use actix_web::{HttpResponse, web};
 use auth_errors::ErrorBody;
+use auth_services::{Budget, LoginInput};
 
+use crate::client_ip::ClientIp;
 use crate::dto::{LoginRequest, TokenResponse};
 use crate::error::ApiError;
 use crate::routes::no_store;
 use crate::routes::responses::BodyErrors;
 use crate::state::AppState;
 
-/// Sign in with email **or** username, and password.
+/// Sign in with email or username, and password.
 ///
 /// Unknown user, wrong password and inactive account all give the same 401.
 #[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginRequest,
@@ -20,9 +22,14 @@ use crate::state::AppState;
     ))]
 pub async fn login(
     state: web::Data<AppState>,
+    client: ClientIp,
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let input = body.into_inner().try_into()?;
+    if let Some(ip) = client.0 {
+        state.auth.throttle().spend(Budget::Login, ip).await?;
+    }
+    let mut input: LoginInput = body.into_inner().try_into()?;
+    input.client_ip = client.0;
     let session = state.auth.login(input).await?;
     tracing::Span::current().record("user_id", session.user.id);
     Ok(no_store(HttpResponse::Ok()).json(TokenResponse::from(session)))

@@ -2,8 +2,10 @@
 
 use actix_web::{HttpResponse, web};
 use auth_errors::ErrorBody;
+use auth_services::Budget;
 use secrecy::ExposeSecret as _;
 
+use crate::client_ip::ClientIp;
 use crate::dto::{RefreshRequest, TokenResponse};
 use crate::error::ApiError;
 use crate::routes::no_store;
@@ -23,8 +25,12 @@ use crate::state::AppState;
     ))]
 pub async fn refresh(
     state: web::Data<AppState>,
+    client: ClientIp,
     body: web::Json<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    if let Some(ip) = client.0 {
+        state.auth.throttle().spend(Budget::Refresh, ip).await?;
+    }
     let session = state
         .auth
         .refresh(body.refresh_token.expose_secret())

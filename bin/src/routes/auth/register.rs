@@ -2,7 +2,9 @@
 
 use actix_web::{HttpResponse, web};
 use auth_errors::ErrorBody;
+use auth_services::Budget;
 
+use crate::client_ip::ClientIp;
 use crate::dto::{RegisterRequest, TokenResponse};
 use crate::error::ApiError;
 use crate::routes::no_store;
@@ -21,8 +23,12 @@ use crate::state::AppState;
     ))]
 pub async fn register(
     state: web::Data<AppState>,
+    client: ClientIp,
     body: web::Json<RegisterRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    if let Some(ip) = client.0 {
+        state.auth.throttle().spend(Budget::Register, ip).await?;
+    }
     let input = body.into_inner().try_into()?;
     let session = state.auth.register(input).await?;
     tracing::Span::current().record("user_id", session.user.id);

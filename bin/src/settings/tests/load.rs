@@ -297,3 +297,63 @@ fn test_settings_use_a_free_port_and_a_fixed_key() {
     assert!(s.rate_limit_enabled);
     assert_eq!(s.database_url, "sqlite://auth.db");
 }
+
+#[test]
+fn throttling_limits_default_to_the_documented_values_and_can_be_changed() {
+    let defaults = load(&[]).unwrap().throttle;
+    assert_eq!(defaults.ip_account_max_failures, 5);
+    assert_eq!(defaults.ip_account_window, time::Duration::minutes(15));
+    assert_eq!(defaults.account_delay_after, 10);
+    assert_eq!(defaults.account_lock_after, 100);
+    assert_eq!(
+        (
+            defaults.ip_login_budget,
+            defaults.ip_register_budget,
+            defaults.ip_refresh_budget
+        ),
+        (300, 100, 1500)
+    );
+    assert_eq!(defaults.ip_budget_window, time::Duration::minutes(5));
+    let s = load(&[
+        ("RATE_LIMIT_LOGIN_FAILURES_PER_IP_ACCOUNT", "3"),
+        ("RATE_LIMIT_LOGIN_FAILURE_WINDOW_SECONDS", "60"),
+        ("RATE_LIMIT_ACCOUNT_DELAY_AFTER", "20"),
+        ("RATE_LIMIT_ACCOUNT_LOCK_AFTER", "50"),
+        ("RATE_LIMIT_IP_LOGINS", "7"),
+        ("RATE_LIMIT_IP_REGISTRATIONS", "8"),
+        ("RATE_LIMIT_IP_REFRESHES", "9"),
+        ("RATE_LIMIT_IP_WINDOW_SECONDS", "30"),
+    ])
+    .unwrap()
+    .throttle;
+    assert_eq!(s.ip_account_max_failures, 3);
+    assert_eq!(s.ip_account_window, time::Duration::minutes(1));
+    assert_eq!((s.account_delay_after, s.account_lock_after), (20, 50));
+    assert_eq!(
+        (s.ip_login_budget, s.ip_register_budget, s.ip_refresh_budget),
+        (7, 8, 9)
+    );
+    assert_eq!(s.ip_budget_window, time::Duration::seconds(30));
+}
+
+#[test]
+fn bad_throttling_limits_name_their_variable() {
+    for var in [
+        "RATE_LIMIT_LOGIN_FAILURES_PER_IP_ACCOUNT",
+        "RATE_LIMIT_LOGIN_FAILURE_WINDOW_SECONDS",
+        "RATE_LIMIT_ACCOUNT_DELAY_AFTER",
+        "RATE_LIMIT_ACCOUNT_LOCK_AFTER",
+        "RATE_LIMIT_IP_LOGINS",
+        "RATE_LIMIT_IP_REGISTRATIONS",
+        "RATE_LIMIT_IP_REFRESHES",
+        "RATE_LIMIT_IP_WINDOW_SECONDS",
+    ] {
+        for bad in ["0", "-1", "many"] {
+            let err = load(&[(var, bad)]).unwrap_err();
+            assert!(
+                err.to_string().starts_with(&format!("invalid {var}=")),
+                "{err}"
+            );
+        }
+    }
+}

@@ -1,6 +1,7 @@
 //! Service tests, each run on SQLite and (with `TEST_DATABASE_URL`) on PostgreSQL.
 #![cfg(test)]
 
+mod audit;
 mod throttle;
 
 use std::sync::Arc;

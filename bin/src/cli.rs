@@ -1,0 +1,124 @@
+//! The command line: `auth-service` (or `auth-service serve`) runs the server;
+//! `auth-service admin …` manages accounts with the server's settings (`DATABASE_URL`, `.env`).
+
+use clap::{Parser, Subcommand};
+
+use crate::admin::UserRef;
+
+/// The auth service's command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "auth-service",
+    version,
+    about = "Authentication service: serves the HTTP API, or runs an admin command.",
+    long_about = None
+)]
+pub struct Cli {
+    /// What to do; the server when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+impl Cli {
+    /// The command to run: [`Command::Serve`] when none was given.
+    pub fn into_command(self) -> Command {
+        self.command.unwrap_or(Command::Serve)
+    }
+}
+
+/// A top-level command.
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum Command {
+    /// Serve the HTTP API until SIGINT or SIGTERM (the default).
+    Serve,
+    /// Manage accounts, using the server's settings; migrates the database first.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+/// An `admin` command.
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum AdminCommand {
+    /// Disable an account and revoke all of its sessions at once.
+    Deactivate {
+        /// A user id (only digits), an email (contains @) or a username.
+        #[arg(value_name = "USER")]
+        user: UserRef,
+    },
+    /// Enable an account again (its revoked sessions stay revoked).
+    Activate {
+        /// A user id (only digits), an email (contains @) or a username.
+        #[arg(value_name = "USER")]
+        user: UserRef,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory as _, Parser as _};
+
+    use super::{AdminCommand, Cli, Command};
+    use crate::admin::UserRef;
+
+    fn parse(args: &[&str]) -> Result<Command, clap::Error> {
+        Cli::try_parse_from(std::iter::once("auth-service").chain(args.iter().copied()))
+            .map(Cli::into_command)
+    }
+
+    #[test]
+    fn the_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn no_arguments_and_serve_both_run_the_server() {
+        assert_eq!(parse(&[]).unwrap(), Command::Serve);
+        assert_eq!(parse(&["serve"]).unwrap(), Command::Serve);
+    }
+
+    #[test]
+    fn admin_commands_take_an_id_an_email_or_a_username() {
+        assert_eq!(
+            parse(&["admin", "deactivate", "42"]).unwrap(),
+            Command::Admin(AdminCommand::Deactivate {
+                user: UserRef::Id(42)
+            })
+        );
+        assert_eq!(
+            parse(&["admin", "deactivate", "ann@example.com"]).unwrap(),
+            Command::Admin(AdminCommand::Deactivate {
+                user: UserRef::Email("ann@example.com".into())
+            })
+        );
+        assert_eq!(
+            parse(&["admin", "activate", "ann"]).unwrap(),
+            Command::Admin(AdminCommand::Activate {
+                user: UserRef::Username("ann".into())
+            })
+        );
+    }
+
+    #[test]
+    fn missing_or_extra_arguments_and_unknown_commands_are_refused() {
+        for args in [
+            &["admin", "deactivate"][..],
+            &["admin", "deactivate", "ann", "bo"],
+            &["admin", "deactivate", ""],
+            &["admin", "delete", "ann"],
+            &["admin"],
+            &["serve", "now"],
+            &["frobnicate"],
+        ] {
+            assert!(parse(args).is_err(), "{args:?}");
+        }
+    }
+
+    #[test]
+    fn help_and_version_are_answered_by_clap() {
+        let help = parse(&["--help"]).unwrap_err();
+        assert_eq!(help.kind(), clap::error::ErrorKind::DisplayHelp);
+        assert!(help.to_string().contains("admin"));
+        let version = parse(&["--version"]).unwrap_err();
+        assert_eq!(version.kind(), clap::error::ErrorKind::DisplayVersion);
+    }
+}

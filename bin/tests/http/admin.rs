@@ -1,0 +1,156 @@
+//! `auth-service admin …`: deactivating an account revokes its sessions, so its tokens stop
+//! working at once; activating lets it sign in again; an unknown user is an error. The actions
+//! run on the same database as an in-process app, and the binary itself is run once per
+//! backend to check what it prints.
+
+use std::process::Output;
+
+use actix_web::test::TestRequest;
+use auth_errors::ErrorCode;
+use auth_persistence::db_test;
+use auth_persistence::test_support::TestDb;
+use auth_service::admin::{self, AdminError, Outcome, UserRef};
+use auth_service::cli::AdminCommand;
+use auth_services::UserService;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+
+use crate::support::{PASSWORD, app, assert_error, post, register, send, settings, wiring};
+
+/// The user service of the production wiring on `db`.
+async fn users(db: &TestDb) -> UserService {
+    wiring(&settings(db)).await.state.auth.users().clone()
+}
+
+fn me(token: &Value) -> TestRequest {
+    TestRequest::get().uri("/auth/me").insert_header((
+        "Authorization",
+        format!("Bearer {}", token.as_str().unwrap()),
+    ))
+}
+
+fn login(identifier: (&str, &str)) -> TestRequest {
+    post(
+        "/auth/login",
+        &json!({identifier.0: identifier.1, "password": PASSWORD}),
+    )
+}
+
+db_test!(async fn deactivating_by_email_revokes_every_session_and_me_answers_401_at_once(db) {
+    let app = app(db).await;
+    let registered = register(&app).await;
+    let (status, _, second) = send(&app, login(("username", "ann"))).await;
+    assert_eq!(status, 200, "{second}");
+    let (status, ..) = send(&app, me(&registered["access_token"])).await;
+    assert_eq!(status, 200);
+
+    let who = UserRef::Email("ANN@example.com".into());
+    let outcome = admin::deactivate(&users(db).await, &who, OffsetDateTime::now_utc()).await.unwrap();
+    let id = registered["user"]["id"].as_i64().unwrap();
+    assert_eq!(outcome, Outcome::Deactivated { id, username: "Ann".into(), sessions_revoked: 2 });
+    assert_eq!(outcome.to_string(), format!("deactivated user {id} (Ann); revoked 2 sessions"));
+
+    for token in [&registered["access_token"], &second["access_token"]] {
+        assert_error(&send(&app, me(token)).await, 401, ErrorCode::InvalidToken);
+    }
+    let refresh = post("/auth/refresh", &json!({"refresh_token": second["refresh_token"]}));
+    assert_error(&send(&app, refresh).await, 401, ErrorCode::InvalidToken);
+    assert_error(&send(&app, login(("email", "ann@example.com"))).await, 401, ErrorCode::InvalidCredentials);
+});
+
+db_test!(async fn deactivating_by_username_or_id_finds_the_same_account(db) {
+    let app = app(db).await;
+    let registered = register(&app).await;
+    let id = registered["user"]["id"].as_i64().unwrap();
+    let users = users(db).await;
+    let now = OffsetDateTime::now_utc();
+    let by_name = admin::deactivate(&users, &"aNN".parse().unwrap(), now).await.unwrap();
+    assert_eq!(by_name, Outcome::Deactivated { id, username: "Ann".into(), sessions_revoked: 1 });
+    assert_error(&send(&app, me(&registered["access_token"])).await, 401, ErrorCode::InvalidToken);
+    let by_id = admin::deactivate(&users, &id.to_string().parse().unwrap(), now).await.unwrap();
+    assert_eq!(by_id, Outcome::Deactivated { id, username: "Ann".into(), sessions_revoked: 0 });
+});
+
+db_test!(async fn activating_lets_the_user_sign_in_again_but_old_sessions_stay_revoked(db) {
+    let app = app(db).await;
+    let registered = register(&app).await;
+    let users = users(db).await;
+    let who = UserRef::Username("ann".into());
+    admin::deactivate(&users, &who, OffsetDateTime::now_utc()).await.unwrap();
+    let outcome = admin::activate(&users, &who, OffsetDateTime::now_utc()).await.unwrap();
+    assert_eq!(outcome.to_string(), format!("activated user {} (Ann)", registered["user"]["id"]));
+    assert_error(&send(&app, me(&registered["access_token"])).await, 401, ErrorCode::InvalidToken);
+    let (status, _, fresh) = send(&app, login(("email", "ann@example.com"))).await;
+    assert_eq!(status, 200, "{fresh}");
+    let (status, ..) = send(&app, me(&fresh["access_token"])).await;
+    assert_eq!(status, 200);
+});
+
+db_test!(async fn an_unknown_user_is_an_error_and_changes_nothing(db) {
+    let app = app(db).await;
+    let registered = register(&app).await;
+    let users = users(db).await;
+    let now = OffsetDateTime::now_utc();
+    for who in [UserRef::Id(999_999), UserRef::Email("nobody@example.com".into()), UserRef::Username("nobody".into())] {
+        let err = admin::deactivate(&users, &who, now).await.unwrap_err();
+        assert!(matches!(&err, AdminError::UnknownUser(named) if *named == who), "{err:?}");
+        assert!(matches!(admin::activate(&users, &who, now).await, Err(AdminError::UnknownUser(_))));
+    }
+    assert_eq!(
+        admin::deactivate(&users, &UserRef::Id(999_999), now).await.unwrap_err().to_string(),
+        "no user with id 999999"
+    );
+    let (status, ..) = send(&app, me(&registered["access_token"])).await;
+    assert_eq!(status, 200, "Ann is untouched");
+});
+
+db_test!(async fn run_migrates_and_acts_on_the_configured_database(db) {
+    let app = app(db).await;
+    register(&app).await;
+    let command = AdminCommand::Deactivate { user: UserRef::Username("ann".into()) };
+    let outcome = admin::run(&settings(db), &command).await.unwrap();
+    assert!(outcome.to_string().ends_with("(Ann); revoked 1 session"), "{outcome}");
+    let mut unreachable = settings(db);
+    unreachable.database_url = "postgres://postgres@127.0.0.1:1/none".into();
+    unreachable.database_startup_timeout = std::time::Duration::ZERO;
+    let err = admin::run(&unreachable, &command).await.unwrap_err();
+    assert!(matches!(err, AdminError::Startup(_)), "{err:?}");
+});
+
+/// Runs the binary with `args` on `db`, from an empty directory so no `.env` is picked up.
+async fn run_binary(db: &TestDb, args: &'static [&'static str]) -> Output {
+    let url = db.config().url().to_owned();
+    tokio::task::spawn_blocking(move || {
+        let dir = tempfile::tempdir().unwrap();
+        std::process::Command::new(env!("CARGO_BIN_EXE_auth-service"))
+            .args(args)
+            .current_dir(dir.path())
+            .env("DATABASE_URL", url)
+            .env_remove("LOG_LEVEL")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+db_test!(async fn the_binary_prints_one_line_and_fails_loudly_for_an_unknown_user(db) {
+    let app = app(db).await;
+    let registered = register(&app).await;
+    let id = registered["user"]["id"].as_i64().unwrap();
+
+    let done = run_binary(db, &["admin", "deactivate", "ann@example.com"]).await;
+    let stderr = String::from_utf8_lossy(&done.stderr);
+    assert!(done.status.success(), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&done.stdout), format!("deactivated user {id} (Ann); revoked 1 session\n"));
+    assert!(stderr.is_empty(), "{stderr}");
+    assert_error(&send(&app, me(&registered["access_token"])).await, 401, ErrorCode::InvalidToken);
+
+    let missing = run_binary(db, &["admin", "activate", "nobody"]).await;
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(missing.stdout.is_empty());
+    assert_eq!(String::from_utf8_lossy(&missing.stderr), "error: no user with username nobody\n");
+
+    let usage = run_binary(db, &["admin", "deactivate"]).await;
+    assert_eq!(usage.status.code(), Some(2), "clap's usage error");
+});

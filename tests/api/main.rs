@@ -1,0 +1,14 @@
+//! The black-box API suite: the real server over real HTTP, one module per endpoint or
+//! concern. Every case runs on SQLite and, with `TEST_DATABASE_URL`, on PostgreSQL; see
+//! `auth_tests::api_test!`.
+#![cfg(test)]
+
+mod docs;
+mod envelope;
+mod flow;
+mod health;
+mod login;
+mod me;
+mod refresh;
+mod register;
+mod request_id;
