@@ -261,7 +261,8 @@ class ResponseChecker:
                 }.get(kind, "")
             elif status == 429:
                 hint = " -- throttled: are the RATE_LIMIT_* limits of the server high enough?"
-            raise BenchError(f"{where} answered {status}, expected 401{hint}: {data[:300]!r}")
+            shown = "(a token response, not shown)" if status == 200 else repr(data[:300])
+            raise BenchError(f"{where} answered {status}, expected 401{hint}: {shown}")
         try:
             body = json.loads(data)
         except ValueError:

@@ -1,5 +1,5 @@
 //! Account administration from the command line (`auth-service admin …`): disable an account
-//! and revoke all of its sessions at once, or enable it again.
+//! and revoke all of its sessions at once, enable it again, or lift a lock after failed logins.
 //!
 //! The actions take a [`UserService`], so tests run them on any database; [`run`] builds one
 //! from the server's own settings, after migrating the database like the server does.
@@ -96,6 +96,15 @@ pub enum Outcome {
         /// How many sessions were still open and are now revoked.
         sessions_revoked: usize,
     },
+    /// The account's lock and throttling counters are cleared.
+    Unlocked {
+        /// The account's id.
+        id: i64,
+        /// The account's username.
+        username: String,
+        /// How many counters were cleared.
+        counters_cleared: usize,
+    },
     /// The account is enabled.
     Activated {
         /// The account's id.
@@ -124,6 +133,16 @@ impl fmt::Display for Outcome {
                 )
             }
             Self::Activated { id, username } => write!(f, "activated user {id} ({username})"),
+            Self::Unlocked {
+                id,
+                username,
+                counters_cleared,
+            } => {
+                write!(
+                    f,
+                    "unlocked user {id} ({username}); cleared {counters_cleared} counters"
+                )
+            }
         }
     }
 }
@@ -188,6 +207,21 @@ pub async fn activate(
     })
 }
 
+/// Lifts the lock, delays and throttling counters of the account `who` names.
+///
+/// # Errors
+///
+/// As [`find`].
+pub async fn unlock(users: &UserService, who: &UserRef) -> Result<Outcome, AdminError> {
+    let user = find(users, who).await?;
+    let counters_cleared = users.unlock(&user).await?;
+    Ok(Outcome::Unlocked {
+        id: user.id,
+        username: user.username,
+        counters_cleared,
+    })
+}
+
 /// Runs `command` on the database of `settings` (migrated first, as the server does).
 ///
 /// # Errors
@@ -202,6 +236,7 @@ pub async fn run(settings: &Settings, command: &AdminCommand) -> Result<Outcome,
     let outcome = match command {
         AdminCommand::Deactivate { user } => deactivate(&users, user, now).await,
         AdminCommand::Activate { user } => activate(&users, user, now).await,
+        AdminCommand::Unlock { user } => unlock(&users, user).await,
     };
     pool.close();
     outcome

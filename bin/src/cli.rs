@@ -51,6 +51,12 @@ pub enum AdminCommand {
         #[arg(value_name = "USER")]
         user: UserRef,
     },
+    /// Lift an account's lock, delays and throttling counters after failed logins.
+    Unlock {
+        /// A user id (only digits), an email (contains @) or a username.
+        #[arg(value_name = "USER")]
+        user: UserRef,
+    },
 }
 
 #[cfg(test)]
@@ -93,6 +99,12 @@ mod tests {
         assert_eq!(
             parse(&["admin", "activate", "ann"]).unwrap(),
             Command::Admin(AdminCommand::Activate {
+                user: UserRef::Username("ann".into())
+            })
+        );
+        assert_eq!(
+            parse(&["admin", "unlock", "ann"]).unwrap(),
+            Command::Admin(AdminCommand::Unlock {
                 user: UserRef::Username("ann".into())
             })
         );

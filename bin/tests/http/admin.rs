@@ -154,3 +154,25 @@ db_test!(async fn the_binary_prints_one_line_and_fails_loudly_for_an_unknown_use
     let usage = run_binary(db, &["admin", "deactivate"]).await;
     assert_eq!(usage.status.code(), Some(2), "clap's usage error");
 });
+
+db_test!(async fn unlocking_lets_a_locked_account_sign_in_again(db) {
+    let mut locked_settings = settings(db);
+    locked_settings.throttle.account_lock_after = 2;
+    locked_settings.throttle.account_delay_after = 1_000;
+    let app = crate::support::app_with(locked_settings).await;
+    register(&app).await;
+    let wrong = || post("/auth/login", &json!({"username": "ann", "password": "a wrong password"}));
+    for _ in 0..2 {
+        assert_error(&send(&app, wrong()).await, 401, ErrorCode::InvalidCredentials);
+    }
+    let locked = send(&app, login(("username", "ann"))).await;
+    assert_error(&locked, 401, ErrorCode::InvalidCredentials);
+    let outcome = admin::unlock(&users(db).await, &UserRef::Email("ANN@example.com".into())).await.unwrap();
+    let Outcome::Unlocked { counters_cleared, .. } = &outcome else { panic!("{outcome:?}") };
+    assert!(*counters_cleared >= 1);
+    assert!(outcome.to_string().starts_with("unlocked user "), "{outcome}");
+    let (status, ..) = send(&app, login(("username", "ann"))).await;
+    assert_eq!(status, 200);
+    let unknown = admin::unlock(&users(db).await, &UserRef::Username("nobody".into())).await;
+    assert!(matches!(unknown, Err(AdminError::UnknownUser(_))));
+});

@@ -101,22 +101,9 @@ impl AuthService {
     /// `NOT_FOUND` for an unknown user; `SERVICE_UNAVAILABLE` / `INTERNAL_ERROR` on database
     /// failure.
     pub async fn unlock(&self, user_id: i64) -> Result<usize, AppError> {
-        let inner = &self.inner;
-        let user = inner
-            .users
-            .get_by_id(user_id)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        let identifiers = [
-            LoginIdentifier::Email(user.email),
-            LoginIdentifier::Username(user.username),
-        ];
-        let cleared = inner.throttle.unlock(&identifiers).await?;
-        inner
-            .auditor
-            .record(AuditEvent::Unlock, None, Some(user_id), None)
-            .await;
-        Ok(cleared)
+        let users = &self.inner.users;
+        let user = users.get_by_id(user_id).await?.ok_or(AppError::NotFound)?;
+        users.unlock(&user).await
     }
 
     /// The circuit breaker guarding the database (its state feeds readiness).

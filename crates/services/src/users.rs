@@ -11,6 +11,7 @@ use auth_crypto::{Clock, SystemClock};
 
 use crate::audit::{AuditEvent, Auditor};
 use crate::guard::guarded;
+use crate::{LoginIdentifier, Throttle, ThrottleConfig};
 
 /// Reads and writes accounts. Look-ups of email and username ignore case; a missing user is
 /// `None`, never an error.
@@ -18,6 +19,7 @@ use crate::guard::guarded;
 pub struct UserService {
     pool: DbPool,
     breaker: Arc<CircuitBreaker>,
+    clock: Arc<dyn Clock>,
     auditor: Auditor,
 }
 
@@ -32,10 +34,11 @@ impl UserService {
         breaker: Arc<CircuitBreaker>,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        let auditor = Auditor::new(pool.clone(), breaker.clone(), clock);
+        let auditor = Auditor::new(pool.clone(), breaker.clone(), clock.clone());
         Self {
             pool,
             breaker,
+            clock,
             auditor,
         }
     }
@@ -97,6 +100,31 @@ impl UserService {
             .record(AuditEvent::Deactivate, None, Some(id), None)
             .await;
         Ok(revoked)
+    }
+
+    /// Lifts the lock, delays and per-address counters of `user`, by email and by username.
+    /// Returns how many counters were cleared.
+    ///
+    /// # Errors
+    ///
+    /// `SERVICE_UNAVAILABLE` / `INTERNAL_ERROR` on database failure.
+    #[tracing::instrument(name = "users.unlock", skip_all, fields(user.id = user.id))]
+    pub async fn unlock(&self, user: &UserRecord) -> Result<usize, AppError> {
+        let throttle = Throttle::new(
+            self.pool.clone(),
+            self.breaker.clone(),
+            self.clock.clone(),
+            ThrottleConfig::default(),
+        );
+        let identifiers = [
+            LoginIdentifier::Email(user.email.clone()),
+            LoginIdentifier::Username(user.username.clone()),
+        ];
+        let cleared = throttle.unlock(&identifiers).await?;
+        self.auditor
+            .record(AuditEvent::Unlock, None, Some(user.id), None)
+            .await;
+        Ok(cleared)
     }
 
     /// Re-enables an account.
