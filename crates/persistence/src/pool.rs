@@ -43,20 +43,10 @@ impl DbPool {
     ///
     /// [`RepoError::Unavailable`] if the pool cannot be built (invalid limits).
     pub fn new(config: &DbConfig) -> Result<Self, RepoError> {
-        let timeout = Some(config.acquire_timeout);
         let inner = match config.backend() {
             Backend::Postgres => {
                 let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(config.url());
-                Inner::Postgres(
-                    Pool::builder(manager)
-                        .max_size(config.max_connections)
-                        .wait_timeout(timeout)
-                        .create_timeout(timeout)
-                        .recycle_timeout(timeout)
-                        .runtime(deadpool::Runtime::Tokio1)
-                        .build()
-                        .map_err(RepoError::unavailable)?,
-                )
+                Inner::Postgres(build(manager, config)?)
             }
             Backend::Sqlite => {
                 let mut manager_config = ManagerConfig::<SqliteConn>::default();
@@ -67,16 +57,7 @@ impl DbPool {
                     config.sqlite_path(),
                     manager_config,
                 );
-                Inner::Sqlite(
-                    Pool::builder(manager)
-                        .max_size(config.max_connections)
-                        .wait_timeout(timeout)
-                        .create_timeout(timeout)
-                        .recycle_timeout(timeout)
-                        .runtime(deadpool::Runtime::Tokio1)
-                        .build()
-                        .map_err(RepoError::unavailable)?,
-                )
+                Inner::Sqlite(build(manager, config)?)
             }
         };
         Ok(Self { inner })
@@ -144,6 +125,26 @@ impl std::fmt::Debug for DbPool {
             .field("status", &self.status())
             .finish()
     }
+}
+
+/// A pool with the configured size and timeouts. The Tokio runtime setting is what makes the
+/// timeouts work: without it an exhausted pool would wait forever instead of failing fast.
+fn build<C>(
+    manager: AsyncDieselConnectionManager<C>,
+    config: &DbConfig,
+) -> Result<Pool<C>, RepoError>
+where
+    AsyncDieselConnectionManager<C>: deadpool::managed::Manager,
+{
+    let timeout = Some(config.acquire_timeout);
+    Pool::builder(manager)
+        .max_size(config.max_connections)
+        .wait_timeout(timeout)
+        .create_timeout(timeout)
+        .recycle_timeout(timeout)
+        .runtime(deadpool::Runtime::Tokio1)
+        .build()
+        .map_err(RepoError::unavailable)
 }
 
 /// Opens one SQLite connection with the settings every connection needs: foreign keys on,

@@ -137,24 +137,14 @@ impl fmt::Debug for TokenCodec {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
 
-    use secrecy::{ExposeSecret as _, SecretString};
-    use time::{Duration, OffsetDateTime};
+    use secrecy::ExposeSecret as _;
+    use time::Duration;
 
     use super::TokenCodec;
-    use crate::{JwtConfig, ManualClock, TokenKind};
+    use crate::TokenKind;
 
-    const SECRET: &str = "test-secret-key-of-at-least-32-bytes!";
-
-    fn codec_at(now: OffsetDateTime) -> TokenCodec {
-        let config = JwtConfig::new(SecretString::from(SECRET));
-        TokenCodec::new(config, Arc::new(ManualClock::new(now))).unwrap()
-    }
-
-    fn codec() -> TokenCodec {
-        codec_at(OffsetDateTime::now_utc())
-    }
+    use crate::token::testing::codec;
 
     #[test]
     fn a_valid_token_verifies_to_its_claims() {

@@ -129,16 +129,7 @@ mod tests {
 
     use crate::{CryptoError, JwtConfig, ManualClock, TokenCodec, TokenKind};
 
-    const SECRET: &str = "test-secret-key-of-at-least-32-bytes!";
-
-    fn codec_at(now: OffsetDateTime) -> TokenCodec {
-        let config = JwtConfig::new(SecretString::from(SECRET));
-        TokenCodec::new(config, Arc::new(ManualClock::new(now))).unwrap()
-    }
-
-    fn codec() -> TokenCodec {
-        codec_at(OffsetDateTime::now_utc())
-    }
+    use crate::token::testing::{SECRET, codec, codec_at};
 
     #[test]
     fn an_access_token_expires_after_30_minutes_by_default() {

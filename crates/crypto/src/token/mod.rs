@@ -6,6 +6,8 @@ mod config;
 mod issue;
 #[cfg(test)]
 mod refusals;
+#[cfg(test)]
+mod testing;
 
 pub use claims::{Claims, IssuedToken, TokenKind};
 pub use codec::TokenCodec;

@@ -1,29 +1,15 @@
 //! Tests: every way `TokenCodec::verify` refuses a token, most with tokens crafted by hand so
 //! that each differs from a valid one in exactly one respect.
 
-use std::sync::Arc;
-
 use jsonwebtoken::{Algorithm, EncodingKey};
 use secrecy::{ExposeSecret as _, SecretString};
 use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 
 use crate::opaque::base64url;
-use crate::{CryptoError, JwtAlgorithm, JwtConfig, ManualClock, TokenCodec, TokenKind};
+use crate::{CryptoError, JwtAlgorithm, JwtConfig, TokenCodec, TokenKind};
 
-const SECRET: &str = "test-secret-key-of-at-least-32-bytes!";
-
-fn codec_with(config: JwtConfig, now: OffsetDateTime) -> TokenCodec {
-    TokenCodec::new(config, Arc::new(ManualClock::new(now))).unwrap()
-}
-
-fn config() -> JwtConfig {
-    JwtConfig::new(SecretString::from(SECRET))
-}
-
-fn codec() -> TokenCodec {
-    codec_with(config(), OffsetDateTime::now_utc())
-}
+use crate::token::testing::{SECRET, codec, codec_with, config};
 
 /// Claims of a valid access token issued now.
 fn claims_now() -> Value {
