@@ -185,6 +185,21 @@ fn load_throttle<F: Lookup>(env: &Env<F>, s: &mut Settings) -> Result<(), Config
         "RATE_LIMIT_IP_WINDOW_SECONDS",
         &mut t.ip_budget_window,
         window,
+    )?;
+    env.set(
+        "RATE_LIMIT_BACKOFF_SECONDS",
+        &mut t.ip_account_backoff,
+        window,
+    )?;
+    env.set(
+        "RATE_LIMIT_MAX_BACKOFF_SECONDS",
+        &mut t.ip_account_max_backoff,
+        window,
+    )?;
+    env.set(
+        "RATE_LIMIT_ACCOUNT_MAX_DELAY_SECONDS",
+        &mut t.account_max_delay,
+        window,
     )
 }
 

@@ -12,6 +12,7 @@ mod envelope;
 mod logs;
 mod request_id;
 mod security_headers;
+mod startup;
 mod support;
 mod throttle;
 mod timeout;

@@ -323,6 +323,9 @@ fn throttling_limits_default_to_the_documented_values_and_can_be_changed() {
         ("RATE_LIMIT_IP_REGISTRATIONS", "8"),
         ("RATE_LIMIT_IP_REFRESHES", "9"),
         ("RATE_LIMIT_IP_WINDOW_SECONDS", "30"),
+        ("RATE_LIMIT_BACKOFF_SECONDS", "2"),
+        ("RATE_LIMIT_MAX_BACKOFF_SECONDS", "600"),
+        ("RATE_LIMIT_ACCOUNT_MAX_DELAY_SECONDS", "120"),
     ])
     .unwrap()
     .throttle;
@@ -334,6 +337,9 @@ fn throttling_limits_default_to_the_documented_values_and_can_be_changed() {
         (7, 8, 9)
     );
     assert_eq!(s.ip_budget_window, time::Duration::seconds(30));
+    assert_eq!(s.ip_account_backoff, time::Duration::seconds(2));
+    assert_eq!(s.ip_account_max_backoff, time::Duration::minutes(10));
+    assert_eq!(s.account_max_delay, time::Duration::minutes(2));
 }
 
 #[test]
@@ -347,6 +353,9 @@ fn bad_throttling_limits_name_their_variable() {
         "RATE_LIMIT_IP_REGISTRATIONS",
         "RATE_LIMIT_IP_REFRESHES",
         "RATE_LIMIT_IP_WINDOW_SECONDS",
+        "RATE_LIMIT_BACKOFF_SECONDS",
+        "RATE_LIMIT_MAX_BACKOFF_SECONDS",
+        "RATE_LIMIT_ACCOUNT_MAX_DELAY_SECONDS",
     ] {
         for bad in ["0", "-1", "many"] {
             let err = load(&[(var, bad)]).unwrap_err();
