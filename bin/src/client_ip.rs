@@ -26,6 +26,8 @@ pub fn resolve<'a>(
     forwarded_for: impl Iterator<Item = &'a str>,
     trusted: &[IpNet],
 ) -> IpAddr {
+    // A dual-stack listener sees IPv4 peers as `::ffff:a.b.c.d`: compare them as IPv4.
+    let peer = peer.to_canonical();
     let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
     if !is_trusted(&peer) {
         return peer;
@@ -37,8 +39,8 @@ pub fn resolve<'a>(
     let mut client = peer;
     for hop in hops.iter().rev() {
         match hop.parse::<IpAddr>() {
-            Ok(ip) if is_trusted(&ip) => client = ip,
-            Ok(ip) => return ip,
+            Ok(ip) if is_trusted(&ip.to_canonical()) => client = ip.to_canonical(),
+            Ok(ip) => return ip.to_canonical(),
             // An unreadable entry: nothing left of it can be believed.
             Err(_) => return client,
         }
@@ -112,6 +114,14 @@ mod tests {
             &trusted,
         );
         assert_eq!(got, ip("198.51.100.7"), "several headers read as one list");
+    }
+
+    #[test]
+    fn ipv4_mapped_peers_match_ipv4_proxies() {
+        let trusted = nets(&["10.0.0.0/8"]);
+        let got = resolve(ip("::ffff:10.0.0.2"), ["198.51.100.7"].into_iter(), &trusted);
+        assert_eq!(got, ip("198.51.100.7"));
+        assert_eq!(resolve(ip("::ffff:203.0.113.9"), std::iter::empty(), &[]), ip("203.0.113.9"));
     }
 
     #[test]

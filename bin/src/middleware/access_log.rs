@@ -12,9 +12,9 @@ use actix_web::middleware::Next;
 
 use super::root_span::is_quiet;
 
-/// Query keys whose values never reach a log.
-const SECRET_KEYS: [&str; 8] = [
-    "token", "password", "secret", "key", "code", "auth", "session", "jwt",
+/// Query keys whose values never reach a log (a `%` means an encoded key: masked too).
+const SECRET_KEYS: [&str; 10] = [
+    "token", "pass", "pwd", "secret", "key", "code", "auth", "session", "jwt", "%",
 ];
 
 /// `query` with the values of secret-looking keys replaced by `***`.
@@ -75,6 +75,10 @@ mod tests {
         assert_eq!(
             sanitize_query("refresh_token=eyJ&Password=x&api_key=1&page=3"),
             "refresh_token=***&Password=***&api_key=***&page=3"
+        );
+        assert_eq!(
+            sanitize_query("%74oken=eyJ&pwd=x&q=1"),
+            "%74oken=***&pwd=***&q=1"
         );
     }
 }

@@ -165,3 +165,14 @@ db_test!(async fn health_ready_and_root_answer(db) {
     assert_eq!(status, 200);
     assert_eq!(root, json!({"message": "Auth Service API"}));
 });
+
+db_test!(async fn a_nul_byte_in_a_login_identifier_is_400_and_trips_nothing(db) {
+    let app = app(db).await;
+    register(&app).await;
+    for _ in 0..8 {
+        let nul = post("/auth/login", &json!({"username": "ann\u{0}", "password": PASSWORD}));
+        assert_error(&send(&app, nul).await, 400, ErrorCode::ValidationError);
+    }
+    let (status, ..) = send(&app, post("/auth/login", &json!({"username": "ann", "password": PASSWORD}))).await;
+    assert_eq!(status, 200, "the breaker stayed closed");
+});

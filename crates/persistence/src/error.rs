@@ -32,9 +32,11 @@ pub enum RepoError {
 }
 
 impl RepoError {
-    /// Whether this error means the database itself is failing (as opposed to a refused write).
+    /// Whether this error means the database cannot be reached. Only these should count
+    /// against a circuit breaker: an error caused by the data of one request (a value the
+    /// database refuses, say) must not let a client open the breaker for everyone.
     pub fn is_outage(&self) -> bool {
-        matches!(self, Self::Unavailable(_) | Self::Database(_))
+        matches!(self, Self::Unavailable(_))
     }
 
     pub(crate) fn unavailable(cause: impl Into<BoxError>) -> Self {
@@ -50,10 +52,14 @@ impl From<DieselError> for RepoError {
                 Self::NotFound
             }
             DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => Self::Conflict,
-            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
+            DieselError::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                _,
+            )
             | DieselError::BrokenTransactionManager => Self::unavailable(err),
-            // SQLite reports an exhausted busy timeout as a generic error.
-            DieselError::DatabaseError(_, ref info) if is_lock_timeout(info.message()) => {
+            // SQLite reports an exhausted busy timeout, and PostgreSQL a server going away, as
+            // generic errors.
+            DieselError::DatabaseError(_, ref info) if is_unavailable(info.message()) => {
                 Self::unavailable(err)
             }
             other => Self::Database(other),
@@ -61,8 +67,16 @@ impl From<DieselError> for RepoError {
     }
 }
 
-fn is_lock_timeout(message: &str) -> bool {
-    message.contains("database is locked") || message.contains("database is busy")
+fn is_unavailable(message: &str) -> bool {
+    const SIGNS: [&str; 6] = [
+        "database is locked",
+        "database is busy",
+        "terminating connection",
+        "connection closed",
+        "the database system is shutting down",
+        "too many clients",
+    ];
+    SIGNS.iter().any(|sign| message.contains(sign))
 }
 
 impl From<diesel_async::pooled_connection::deadpool::PoolError> for RepoError {
@@ -111,6 +125,11 @@ mod tests {
         for err in [
             db_error(DatabaseErrorKind::ClosedConnection, "gone"),
             db_error(DatabaseErrorKind::Unknown, "database is locked"),
+            db_error(DatabaseErrorKind::UnableToSendCommand, "broken pipe"),
+            db_error(
+                DatabaseErrorKind::Unknown,
+                "FATAL: terminating connection due to administrator command",
+            ),
         ] {
             let err = RepoError::from(err);
             assert!(matches!(err, RepoError::Unavailable(_)), "{err:?}");
@@ -127,7 +146,10 @@ mod tests {
             DatabaseErrorKind::Unknown,
             "syntax error near SELECT",
         ));
-        assert!(err.is_outage());
+        assert!(
+            !err.is_outage(),
+            "a request's bad data must not trip the breaker"
+        );
         let app = AppError::from(err);
         assert_eq!(app.error_code(), ErrorCode::InternalError);
         assert!(!app.detail().contains("SELECT"));

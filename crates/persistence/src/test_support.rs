@@ -168,7 +168,11 @@ async fn sweep(admin: &mut AsyncPgConnection) {
             .strip_prefix(PREFIX)
             .and_then(|rest| rest.split('_').next())
             .and_then(|secs| secs.parse::<u64>().ok());
-        if created.is_some_and(|secs| secs < cutoff) {
+        // Only names this module makes: nothing that could close the quoted identifier.
+        let ours = datname
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if ours && created.is_some_and(|secs| secs < cutoff) {
             let _ = admin
                 .batch_execute(&format!(
                     "DROP DATABASE IF EXISTS \"{datname}\" WITH (FORCE)"

@@ -150,3 +150,57 @@ pub async fn clear_prefix(pool: &DbPool, prefix: &str) -> Result<usize, RepoErro
     .await)?;
     Ok(deleted)
 }
+
+/// Claims the next slot of `key`: when it is not blocked at `now`, blocks it until `until`
+/// and returns `Ok(())`; otherwise returns the time the current block ends. One conditional
+/// update, so of concurrent claims exactly one wins.
+///
+/// # Errors
+///
+/// As [`hit`].
+pub async fn claim_slot(
+    pool: &DbPool,
+    key: &str,
+    now: OffsetDateTime,
+    until: OffsetDateTime,
+) -> Result<Result<(), OffsetDateTime>, RepoError> {
+    let (now_db, until_db) = (to_db(now), to_db(until));
+    let mut pooled = pool.get().await?;
+    let conn = &mut pooled.conn();
+    let claimed = on_conn!(conn, |c| diesel::update(
+        throttles::table.find(key).filter(
+            throttles::blocked_until
+                .is_null()
+                .or(throttles::blocked_until.le(now_db))
+        )
+    )
+    .set(throttles::blocked_until.eq(Some(until_db)))
+    .execute(*c)
+    .await)?;
+    if claimed == 1 {
+        return Ok(Ok(()));
+    }
+    let blocked: Option<Option<PrimitiveDateTime>> = on_conn!(conn, |c| throttles::table
+        .find(key)
+        .select(throttles::blocked_until)
+        .first(*c)
+        .await
+        .optional())?;
+    Ok(Err(blocked.flatten().map_or(until, from_db)))
+}
+
+/// Takes back one counted attempt of `key` (one that was refused before it was tried).
+///
+/// # Errors
+///
+/// As [`hit`].
+pub async fn unhit(pool: &DbPool, key: &str) -> Result<(), RepoError> {
+    let mut pooled = pool.get().await?;
+    on_conn!(pooled.conn(), |c| diesel::update(
+        throttles::table.find(key).filter(throttles::hits.gt(0_i64))
+    )
+    .set(throttles::hits.eq(throttles::hits - 1_i64))
+    .execute(c)
+    .await)?;
+    Ok(())
+}

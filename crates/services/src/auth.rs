@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 use crate::audit::{AuditEvent, Auditor};
 use crate::guard::guarded;
 use crate::hashing::HashingPool;
-use crate::throttle::Admission;
+use crate::throttle::{Account, Admission};
 use crate::{
     AuthConfig, AuthSession, LoginIdentifier, LoginInput, RegisterInput, Throttle, UserService,
 };
@@ -154,17 +154,22 @@ impl AuthService {
     #[tracing::instrument(name = "auth.login", skip_all, fields(user.id = tracing::field::Empty, session.id = tracing::field::Empty))]
     pub async fn login(&self, input: LoginInput) -> Result<AuthSession, AppError> {
         let inner = &self.inner;
-        let admission = inner
-            .throttle
-            .admit_login(input.client_ip, &input.identifier)
-            .await?;
         let found = match &input.identifier {
             LoginIdentifier::Email(email) => inner.users.get_by_email(email).await?,
             LoginIdentifier::Username(name) => inner.users.get_by_username(name).await?,
         };
+        let account = found
+            .as_ref()
+            .map_or(Account::Unknown(&input.identifier), |user| {
+                Account::User(user.id)
+            });
+        let admission = inner
+            .throttle
+            .admit_login(input.client_ip, &account)
+            .await?;
         let Some(user) = found else {
             inner.hashing.dummy_verify(input.password.clone()).await?;
-            return self.refuse(&input, admission, "unknown_user", None).await;
+            return self.refuse(admission, "unknown_user", None).await;
         };
         tracing::Span::current().record("user.id", user.id);
         // A locked account still costs one verification, so it answers like a wrong password
@@ -174,26 +179,20 @@ impl AuthService {
             .verify(input.password.clone(), user.hashed_password.clone())
             .await?;
         let needs_rehash = match (admission, verdict) {
-            (Admission::Locked, _) => {
-                return self
-                    .refuse(&input, admission, "locked", Some(user.id))
-                    .await;
-            }
+            (Admission::Locked, _) => return self.refuse(admission, "locked", Some(user.id)).await,
             (_, Verification::Match { needs_rehash }) if user.is_active => needs_rehash,
             (_, Verification::Match { .. }) => {
-                return self
-                    .refuse(&input, admission, "inactive", Some(user.id))
-                    .await;
+                return self.refuse(admission, "inactive", Some(user.id)).await;
             }
             (_, Verification::Mismatch) => {
                 return self
-                    .refuse(&input, admission, "wrong_password", Some(user.id))
+                    .refuse(admission, "wrong_password", Some(user.id))
                     .await;
             }
         };
         inner
             .throttle
-            .login_succeeded(input.client_ip, &input.identifier)
+            .login_succeeded(input.client_ip, &account)
             .await?;
         let rehashed = if needs_rehash {
             Some(inner.hashing.hash(input.password).await?)
@@ -234,10 +233,9 @@ impl AuthService {
     }
 
     /// Counts a failed login and answers `INVALID_CREDENTIALS`, whatever the `reason` (which
-    /// only the log sees).
+    /// only the log and the audit trail see).
     async fn refuse(
         &self,
-        input: &LoginInput,
         admission: Admission,
         reason: &'static str,
         user_id: Option<i64>,
@@ -249,10 +247,7 @@ impl AuthService {
             .record(AuditEvent::LoginFailed, Some(reason), user_id, None)
             .await;
         if let Admission::Proceed { account_failures } = admission
-            && inner
-                .throttle
-                .login_failed(&input.identifier, account_failures)
-                .await?
+            && inner.throttle.login_failed(account_failures)
         {
             inner
                 .auditor

@@ -220,6 +220,15 @@ impl LoginInput {
                 None
             }
         };
+        if email
+            .or(username)
+            .is_some_and(|id| id.chars().any(char::is_control))
+        {
+            errors.push(FieldError::new(
+                if email.is_some() { "email" } else { "username" },
+                "must not contain control characters",
+            ));
+        }
         let length = password.expose_secret().chars().count();
         if length == 0 || length > *PASSWORD_LEN.end() {
             errors.push(FieldError::new("password", "must be 1 to 128 characters"));

@@ -29,12 +29,22 @@ impl HashingPool {
         &self,
         work: impl FnOnce(&PasswordHasher) -> T + Send + 'static,
     ) -> Result<T, AppError> {
-        let _permit = self.permits.acquire().await.map_err(AppError::internal)?;
+        // The permit travels with the work: if the caller goes away (a timeout, a closed
+        // connection), the hashing goes on and keeps its place until it is done.
+        let permit = self
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(AppError::internal)?;
         let hasher = self.hasher.clone();
         let span = tracing::Span::current();
-        tokio::task::spawn_blocking(move || span.in_scope(|| work(&hasher)))
-            .await
-            .map_err(AppError::internal)
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            span.in_scope(|| work(&hasher))
+        })
+        .await
+        .map_err(AppError::internal)
     }
 
     /// Hashes a new password with the configured scheme.
@@ -46,25 +56,23 @@ impl HashingPool {
 
     /// Verifies `password` against `stored`. A stored hash that cannot be used (malformed,
     /// hostile parameters) counts as a mismatch after a dummy verification, so the answer and
-    /// its timing stay those of a wrong password.
+    /// its timing stay those of a wrong password. A failing hashing backend is an internal
+    /// error, not a wrong password.
     pub(crate) async fn verify(
         &self,
         password: SecretString,
         stored: String,
     ) -> Result<Verification, AppError> {
         self.run(move |h| match h.verify(&password, &stored) {
-            Ok(verdict) => verdict,
             Err(CryptoError::MalformedHash | CryptoError::HostileHash) => {
                 tracing::error!("stored password hash is unusable; treating as a mismatch");
                 h.dummy_verify(&password);
-                Verification::Mismatch
+                Ok(Verification::Mismatch)
             }
-            Err(other) => {
-                tracing::error!(error = %other, "password verification failed");
-                Verification::Mismatch
-            }
+            other => other,
         })
-        .await
+        .await?
+        .map_err(AppError::from)
     }
 
     /// Spends the time of one verification for an account that does not exist.

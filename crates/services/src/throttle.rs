@@ -152,7 +152,7 @@ impl Throttle {
         };
         let now = self.clock.now();
         let window = self.config.ip_budget_window;
-        let key = format!("ip:{}:{ip}", budget.as_str());
+        let key = format!("ip:{}:{}", budget.as_str(), address_key(ip));
         let counter = self.hit(&key, now, now - window).await?;
         if counter.hits > limit {
             tracing::warn!(budget = budget.as_str(), "address budget spent");
@@ -161,11 +161,11 @@ impl Throttle {
         Ok(())
     }
 
-    /// Counts a login attempt before its password is checked.
+    /// Counts a login attempt on `account` before its password is checked.
     pub(crate) async fn admit_login(
         &self,
         ip: Option<IpAddr>,
-        identifier: &LoginIdentifier,
+        account: &Account<'_>,
     ) -> Result<Admission, AppError> {
         if !self.config.enabled {
             return Ok(Admission::Proceed {
@@ -174,7 +174,7 @@ impl Throttle {
         }
         let now = self.clock.now();
         if let Some(ip) = ip {
-            let key = ip_account_key(identifier, ip);
+            let key = ip_account_key(account, ip);
             let window = self.config.ip_account_window;
             let counter = self.hit(&key, now, now - window).await?;
             if let Some(until) = counter.blocked_until.filter(|until| *until > now) {
@@ -189,81 +189,73 @@ impl Throttle {
                 return Err(rate_limited(backoff));
             }
         }
-        let counter = self.hit(&account_key(identifier), now, NEVER).await?;
+        let key = account.key();
+        let counter = self.hit(&key, now, NEVER).await?;
         if counter.hits > self.config.account_lock_after {
             return Ok(Admission::Locked);
         }
-        if let Some(until) = counter.blocked_until.filter(|until| *until > now) {
-            return Err(rate_limited(until - now));
+        let over = counter.hits - 1 - self.config.account_delay_after;
+        if over >= 0 {
+            // After enough failures, one attempt per delay: the attempt that claims the next
+            // slot goes on, every other one (also a parallel one) waits and is not counted.
+            let delay = doubling(Duration::seconds(1), over).min(self.config.account_max_delay);
+            let claimed = guarded(
+                &self.breaker,
+                throttles::claim_slot(&self.pool, &key, now, now + delay),
+            )
+            .await?;
+            if let Err(until) = claimed {
+                guarded(&self.breaker, throttles::unhit(&self.pool, &key)).await?;
+                return Err(rate_limited(until - now));
+            }
         }
         Ok(Admission::Proceed {
             account_failures: counter.hits,
         })
     }
 
-    /// Records a failed login: delays the account's next attempt once failures accumulate.
-    /// Returns whether this failure locked the account.
-    pub(crate) async fn login_failed(
-        &self,
-        identifier: &LoginIdentifier,
-        account_failures: i64,
-    ) -> Result<bool, AppError> {
-        if !self.config.enabled {
-            return Ok(false);
-        }
-        let over = account_failures - self.config.account_delay_after;
-        if over >= 0 {
-            let delay = doubling(Duration::seconds(1), over).min(self.config.account_max_delay);
-            self.block(&account_key(identifier), Some(self.clock.now() + delay))
-                .await?;
-        }
-        let locked = account_failures == self.config.account_lock_after;
+    /// Records a failed login. Returns whether this failure locked the account.
+    pub(crate) fn login_failed(&self, account_failures: i64) -> bool {
+        let locked = self.config.enabled && account_failures == self.config.account_lock_after;
         if locked {
             tracing::warn!("account locked after too many failed logins");
         }
-        Ok(locked)
+        locked
     }
 
     /// Records a successful login: the account's counters start over.
     pub(crate) async fn login_succeeded(
         &self,
         ip: Option<IpAddr>,
-        identifier: &LoginIdentifier,
+        account: &Account<'_>,
     ) -> Result<(), AppError> {
         if !self.config.enabled {
             return Ok(());
         }
-        guarded(
-            &self.breaker,
-            throttles::clear(&self.pool, &account_key(identifier)),
-        )
-        .await?;
+        guarded(&self.breaker, throttles::clear(&self.pool, &account.key())).await?;
         if let Some(ip) = ip {
             guarded(
                 &self.breaker,
-                throttles::clear(&self.pool, &ip_account_key(identifier, ip)),
+                throttles::clear(&self.pool, &ip_account_key(account, ip)),
             )
             .await?;
         }
         Ok(())
     }
 
-    /// Lifts every lock, delay and per-address counter of the account known by these
-    /// identifiers (its email and username). Returns how many counters were cleared.
+    /// Lifts every lock, delay and per-address counter of user `user_id`. Returns how many
+    /// counters were cleared.
     ///
     /// # Errors
     ///
     /// `SERVICE_UNAVAILABLE` / `INTERNAL_ERROR` on database failure.
-    pub async fn unlock(&self, identifiers: &[LoginIdentifier]) -> Result<usize, AppError> {
-        let mut cleared = 0;
-        for identifier in identifiers {
-            let account = account_key(identifier);
-            if guarded(&self.breaker, throttles::clear(&self.pool, &account)).await? {
-                cleared += 1;
-            }
-            let prefix = format!("ipacct:{}|", identity(identifier));
-            cleared += guarded(&self.breaker, throttles::clear_prefix(&self.pool, &prefix)).await?;
-        }
+    pub async fn unlock(&self, user_id: i64) -> Result<usize, AppError> {
+        let account = Account::User(user_id);
+        let mut cleared = usize::from(
+            guarded(&self.breaker, throttles::clear(&self.pool, &account.key())).await?,
+        );
+        let prefix = format!("ipacct:{}|", account.identity());
+        cleared += guarded(&self.breaker, throttles::clear_prefix(&self.pool, &prefix)).await?;
         Ok(cleared)
     }
 
@@ -281,20 +273,49 @@ impl Throttle {
     }
 }
 
-/// The identifier as counted: kind and lower-cased value.
-fn identity(identifier: &LoginIdentifier) -> String {
-    match identifier {
-        LoginIdentifier::Email(email) => format!("email={}", email.trim().to_lowercase()),
-        LoginIdentifier::Username(name) => format!("username={}", name.to_lowercase()),
+/// Whose attempts are counted: an existing account by its id (so its email and its username
+/// share one counter), an unknown one by the identifier as typed.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Account<'a> {
+    /// An existing account.
+    User(i64),
+    /// No account has this identifier.
+    Unknown(&'a LoginIdentifier),
+}
+
+impl Account<'_> {
+    fn identity(&self) -> String {
+        match self {
+            Self::User(id) => format!("user={id}"),
+            Self::Unknown(LoginIdentifier::Email(email)) => {
+                format!("email={}", email.trim().to_lowercase())
+            }
+            Self::Unknown(LoginIdentifier::Username(name)) => {
+                format!("username={}", name.to_lowercase())
+            }
+        }
+    }
+
+    fn key(&self) -> String {
+        format!("acct:{}", self.identity())
     }
 }
 
-fn account_key(identifier: &LoginIdentifier) -> String {
-    format!("acct:{}", identity(identifier))
+fn ip_account_key(account: &Account<'_>, ip: IpAddr) -> String {
+    format!("ipacct:{}|{}", account.identity(), address_key(ip))
 }
 
-fn ip_account_key(identifier: &LoginIdentifier, ip: IpAddr) -> String {
-    format!("ipacct:{}|{ip}", identity(identifier))
+/// The part of an address that identifies one client: an IPv4 address, or the /64 network of
+/// an IPv6 address (one subscriber usually holds a whole /64, so single addresses would let
+/// one client count as billions).
+pub(crate) fn address_key(ip: IpAddr) -> String {
+    match ip.to_canonical() {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+    }
 }
 
 /// `base` doubled `times` times, without overflow.
@@ -303,10 +324,13 @@ fn doubling(base: Duration, times: i64) -> Duration {
     base.saturating_mul(factor)
 }
 
+/// A refusal asking to wait `wait`, rounded up to whole seconds (at least one), as
+/// `Retry-After` carries them.
 fn rate_limited(wait: Duration) -> AppError {
-    let wait = std::time::Duration::try_from(wait).unwrap_or(std::time::Duration::from_secs(1));
+    let whole = wait.whole_seconds() + i64::from(wait.subsec_nanoseconds() > 0);
+    let secs = u64::try_from(whole.max(1)).unwrap_or(1);
     AppError::RateLimited {
-        retry_after: wait.max(std::time::Duration::from_secs(1)),
+        retry_after: std::time::Duration::from_secs(secs),
     }
 }
 
@@ -314,18 +338,30 @@ fn rate_limited(wait: Duration) -> AppError {
 mod tests {
     use time::Duration;
 
-    use super::{LoginIdentifier, account_key, doubling, ip_account_key};
+    use super::{Account, LoginIdentifier, address_key, doubling, ip_account_key};
 
     #[test]
-    fn keys_ignore_case_and_separate_kinds() {
+    fn unknown_accounts_are_keyed_by_identifier_and_known_ones_by_id() {
         let email = LoginIdentifier::Email(" Ann@Example.com".into());
         let name = LoginIdentifier::Username("ANN".into());
-        assert_eq!(account_key(&email), "acct:email=ann@example.com");
-        assert_eq!(account_key(&name), "acct:username=ann");
+        assert_eq!(Account::Unknown(&email).key(), "acct:email=ann@example.com");
+        assert_eq!(Account::Unknown(&name).key(), "acct:username=ann");
+        assert_eq!(Account::User(42).key(), "acct:user=42");
+        let ip = "203.0.113.9".parse().unwrap();
         assert_eq!(
-            ip_account_key(&name, "203.0.113.9".parse().unwrap()),
-            "ipacct:username=ann|203.0.113.9"
+            ip_account_key(&Account::User(42), ip),
+            "ipacct:user=42|203.0.113.9"
         );
+    }
+
+    #[test]
+    fn ipv6_clients_count_by_their_64_and_mapped_ipv4_as_ipv4() {
+        let a = address_key("2001:db8:1:2:aaaa::1".parse().unwrap());
+        let b = address_key("2001:db8:1:2:ffff:ffff:ffff:ffff".parse().unwrap());
+        assert_eq!(a, b);
+        assert_eq!(a, "2001:db8:1:2::/64");
+        assert_ne!(a, address_key("2001:db8:1:3::1".parse().unwrap()));
+        assert_eq!(address_key("::ffff:10.1.2.3".parse().unwrap()), "10.1.2.3");
     }
 
     #[test]

@@ -39,6 +39,11 @@ impl AuthService {
         let user_id = record_claims(&claims)?;
         let user = self.live_user(user_id).await?;
         let now = inner.clock.now();
+        // Inside the verifier's leeway the token still verifies, but the session is over:
+        // answer as expired before rotating anything.
+        if claims.expires_at() <= now {
+            return Err(AppError::TokenExpired);
+        }
         let presented = sha256_hex(&claims.jti);
         let next_jti = successor_jti(&claims.jti);
         let next = sha256_hex(&next_jti);
@@ -109,10 +114,16 @@ impl AuthService {
         let user_id = record_claims(&claims)?;
         let session = guarded(&inner.breaker, sessions::find(&inner.pool, &claims.sid)).await?;
         match session {
-            Some(session) if session.user_id == user_id && !session.is_revoked() => Ok(Principal {
-                user_id,
-                session_id: session.id,
-            }),
+            Some(session)
+                if session.user_id == user_id
+                    && !session.is_revoked()
+                    && session.expires_at > inner.clock.now() =>
+            {
+                Ok(Principal {
+                    user_id,
+                    session_id: session.id,
+                })
+            }
             _ => Err(AppError::InvalidToken),
         }
     }

@@ -11,7 +11,7 @@ use auth_crypto::{Clock, SystemClock};
 
 use crate::audit::{AuditEvent, Auditor};
 use crate::guard::guarded;
-use crate::{LoginIdentifier, Throttle, ThrottleConfig};
+use crate::{Throttle, ThrottleConfig};
 
 /// Reads and writes accounts. Look-ups of email and username ignore case; a missing user is
 /// `None`, never an error.
@@ -102,7 +102,7 @@ impl UserService {
         Ok(revoked)
     }
 
-    /// Lifts the lock, delays and per-address counters of `user`, by email and by username.
+    /// Lifts the lock, delays and per-address counters of `user`.
     /// Returns how many counters were cleared.
     ///
     /// # Errors
@@ -116,11 +116,7 @@ impl UserService {
             self.clock.clone(),
             ThrottleConfig::default(),
         );
-        let identifiers = [
-            LoginIdentifier::Email(user.email.clone()),
-            LoginIdentifier::Username(user.username.clone()),
-        ];
-        let cleared = throttle.unlock(&identifiers).await?;
+        let cleared = throttle.unlock(user.id).await?;
         self.auditor
             .record(AuditEvent::Unlock, None, Some(user.id), None)
             .await;

@@ -125,3 +125,18 @@ fn login_needs_exactly_one_identifier_and_a_password() {
         );
     }
 }
+
+#[test]
+fn login_identifiers_with_control_characters_are_refused() {
+    for (email, username) in [
+        (Some("a\u{0}@b.co"), None),
+        (None, Some("ann\u{0}")),
+        (None, Some("a\nb")),
+    ] {
+        let result = LoginInput::parse(email, username, secret("pw"));
+        assert!(
+            matches!(result, Err(AppError::Validation(_))),
+            "{email:?} {username:?}"
+        );
+    }
+}

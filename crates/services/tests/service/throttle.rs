@@ -4,7 +4,7 @@ use std::net::IpAddr;
 
 use auth_errors::{AppError, ErrorCode};
 use auth_persistence::db_test;
-use auth_services::{AuthConfig, Budget, LoginIdentifier, LoginInput, ThrottleConfig};
+use auth_services::{AuthConfig, Budget, LoginInput, ThrottleConfig};
 use futures::future::join_all;
 use time::{Duration, OffsetDateTime};
 
@@ -61,31 +61,66 @@ db_test!(async fn a_parallel_burst_gets_no_more_guesses_than_the_limit(db) {
 
 db_test!(async fn an_account_gets_growing_delays_then_locks_and_answers_like_a_wrong_password(db) {
     let clock = clock();
-    let throttle = ThrottleConfig { account_delay_after: 2, account_lock_after: 4, ..ThrottleConfig::default() };
+    let throttle = ThrottleConfig { account_delay_after: 2, account_lock_after: 5, ..ThrottleConfig::default() };
     let auth = service_with(db.pool().clone(), clock.clone(), config(throttle));
-    register(&auth).await;
+    let registered = register(&auth).await;
     let attempt = |n: u8| from(&format!("203.0.113.{n}"), "wrong password");
-    for n in 0..2 {
-        assert_eq!(auth.login(attempt(n)).await.unwrap_err().error_code(), ErrorCode::InvalidCredentials);
-    }
-    // The second failure set a delay: a third attempt right away waits.
-    let delayed = auth.login(attempt(2)).await.unwrap_err();
+    let code = |r: Result<auth_services::AuthSession, AppError>| r.unwrap_err().error_code();
+    assert_eq!(code(auth.login(attempt(0)).await), ErrorCode::InvalidCredentials);
+    assert_eq!(code(auth.login(attempt(1)).await), ErrorCode::InvalidCredentials);
+    // After two failures, one attempt per delay: this one takes the slot ...
+    assert_eq!(code(auth.login(attempt(2)).await), ErrorCode::InvalidCredentials);
+    // ... and the next one, right away, waits (and is not counted).
+    let delayed = auth.login(attempt(3)).await.unwrap_err();
     assert_eq!(delayed.error_code(), ErrorCode::RateLimited);
+    assert_eq!(delayed.retry_after(), Some(std::time::Duration::from_secs(1)));
+    clock.advance(Duration::seconds(2));
+    assert_eq!(code(auth.login(attempt(4)).await), ErrorCode::InvalidCredentials);
+    let doubled = auth.login(attempt(5)).await.unwrap_err();
+    assert_eq!(doubled.retry_after(), Some(std::time::Duration::from_secs(2)), "the delay doubles");
+    clock.advance(Duration::seconds(3));
+    let wrong = auth.login(attempt(6)).await.unwrap_err();
     clock.advance(Duration::minutes(20));
-    assert_eq!(auth.login(attempt(3)).await.unwrap_err().error_code(), ErrorCode::InvalidCredentials);
-    clock.advance(Duration::minutes(20));
-    let wrong = auth.login(attempt(4)).await.unwrap_err();
-    clock.advance(Duration::minutes(20));
-    // Locked now: even the right password gets exactly the wrong-password answer.
+    // Five failures: locked. Even the right password gets exactly the wrong-password answer.
     let locked = auth.login(from("203.0.113.50", PASSWORD)).await.unwrap_err();
     assert_eq!(wrong.error_code(), ErrorCode::InvalidCredentials);
     assert_eq!(locked.error_code(), ErrorCode::InvalidCredentials);
     assert_eq!(locked.detail(), wrong.detail());
     assert_eq!(locked.retry_after(), wrong.retry_after());
     // An administrator's unlock lets the owner in again.
-    let ids = [LoginIdentifier::Username("ann".into()), LoginIdentifier::Email("ann@example.com".into())];
-    assert!(auth.throttle().unlock(&ids).await.unwrap() > 0);
+    assert!(auth.unlock(registered.user.id).await.unwrap() > 0);
     auth.login(from("203.0.113.50", PASSWORD)).await.unwrap();
+});
+
+db_test!(async fn a_parallel_burst_past_the_delay_threshold_gets_one_attempt_through(db) {
+    let throttle = ThrottleConfig {
+        account_delay_after: 0,
+        ip_account_max_failures: 1_000,
+        ..ThrottleConfig::default()
+    };
+    let auth = service_with(db.pool().clone(), clock(), config(throttle));
+    register(&auth).await;
+    let burst = (0..50).map(|n| {
+        let auth = auth.clone();
+        async move { auth.login(from(&format!("10.9.0.{n}"), "wrong password")).await.unwrap_err() }
+    });
+    let errors = join_all(burst).await;
+    let checked = errors.iter().filter(|e| e.error_code() == ErrorCode::InvalidCredentials).count();
+    assert_eq!(checked, 1, "one slot, one attempt");
+});
+
+db_test!(async fn email_and_username_count_against_one_account(db) {
+    let throttle = ThrottleConfig { account_delay_after: 1_000, account_lock_after: 2, ..ThrottleConfig::default() };
+    let auth = service_with(db.pool().clone(), clock(), config(throttle));
+    register(&auth).await;
+    auth.login(from("203.0.113.1", "wrong password")).await.unwrap_err();
+    let by_email = LoginInput {
+        client_ip: Some("203.0.113.2".parse().unwrap()),
+        ..LoginInput::parse(Some("ann@example.com"), None, "wrong password".to_owned().into()).unwrap()
+    };
+    auth.login(by_email).await.unwrap_err();
+    let locked = auth.login(from("203.0.113.3", PASSWORD)).await.unwrap_err();
+    assert_eq!(locked.error_code(), ErrorCode::InvalidCredentials, "locked across both identifiers");
 });
 
 db_test!(async fn a_success_before_the_lock_resets_the_account(db) {
