@@ -217,6 +217,7 @@ macro_rules! db_test {
     ($(#[$meta:meta])* async fn $name:ident($db:ident) $body:block) => {
         $(#[$meta])*
         mod $name {
+            // A body may or may not use its module's imports; `expect` would fail one way.
             #[allow(unused_imports)]
             use super::*;
 

@@ -1,3 +1,5 @@
+//! Tests of the validated inputs: every rule of the contract, accepted and refused.
+
 use auth_errors::AppError;
 use secrecy::SecretString;
 
