@@ -119,9 +119,16 @@ mod tests {
     #[test]
     fn ipv4_mapped_peers_match_ipv4_proxies() {
         let trusted = nets(&["10.0.0.0/8"]);
-        let got = resolve(ip("::ffff:10.0.0.2"), ["198.51.100.7"].into_iter(), &trusted);
+        let got = resolve(
+            ip("::ffff:10.0.0.2"),
+            ["198.51.100.7"].into_iter(),
+            &trusted,
+        );
         assert_eq!(got, ip("198.51.100.7"));
-        assert_eq!(resolve(ip("::ffff:203.0.113.9"), std::iter::empty(), &[]), ip("203.0.113.9"));
+        assert_eq!(
+            resolve(ip("::ffff:203.0.113.9"), std::iter::empty(), &[]),
+            ip("203.0.113.9")
+        );
     }
 
     #[test]
