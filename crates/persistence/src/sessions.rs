@@ -13,7 +13,7 @@ use time::{OffsetDateTime, PrimitiveDateTime};
 use crate::conn::{Conn, in_transaction, on_conn};
 use crate::db_time::{from_db, to_db};
 use crate::schema::sessions;
-use crate::users::{NewUser, UserRecord, insert_on as insert_on_users, update_last_login_on};
+use crate::users::{NewUser, UserRecord, insert_on as insert_on_users};
 use crate::{DbPool, RepoError};
 
 /// A session as stored.
@@ -180,7 +180,7 @@ pub async fn create_user_with_session(
 ///
 /// # Errors
 ///
-/// [`RepoError::NotFound`] when the user is gone; database failures as in
+/// [`RepoError::NotFound`] when the user is gone or no longer active; database failures as in
 /// [`create_user_with_session`]. On error nothing is written.
 pub async fn open_for_login(
     pool: &DbPool,
@@ -190,7 +190,21 @@ pub async fn open_for_login(
 ) -> Result<SessionRecord, RepoError> {
     let mut pooled = pool.get().await?;
     in_transaction!(&mut pooled, |conn| {
-        update_last_login_on(conn, user_id, session.now).await?;
+        // Only an active account: a deactivation that lands during the password check must
+        // not be followed by a fresh session.
+        let at = to_db(session.now);
+        let changed = on_conn!(conn, |c| diesel::update(
+            crate::schema::users::table
+                .find(user_id)
+                .filter(crate::schema::users::is_active.eq(true))
+        )
+        .set((
+            crate::schema::users::last_login.eq(at),
+            crate::schema::users::updated_at.eq(at),
+        ))
+        .execute(*c)
+        .await)?;
+        crate::users::expect_one(changed)?;
         if let Some(hash) = rehashed_password {
             let at = to_db(session.now);
             let changed = on_conn!(conn, |c| diesel::update(

@@ -247,3 +247,11 @@ db_test!(async fn concurrent_hits_on_one_key_each_get_a_distinct_count(db) {
     counts.sort_unstable();
     assert_eq!(counts, (1..=50).collect::<Vec<i64>>());
 });
+
+db_test!(async fn an_inactive_account_gets_no_new_session(db) {
+    let (user, _) = user_with_session(db, "s1").await;
+    users::deactivate(db.pool(), user.id, now()).await.unwrap();
+    let err = sessions::open_for_login(db.pool(), user.id, None, new_session("s2")).await;
+    assert!(matches!(err, Err(RepoError::NotFound)), "{err:?}");
+    assert!(sessions::find(db.pool(), "s2").await.unwrap().is_none(), "nothing written");
+});

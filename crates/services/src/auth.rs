@@ -210,7 +210,12 @@ impl AuthService {
                 opening.new_session(),
             ),
         )
-        .await?;
+        .await
+        .map_err(|err| match err {
+            // Deactivated or deleted while its password was being checked.
+            AppError::NotFound => AppError::InvalidCredentials,
+            other => other,
+        })?;
         record_ids(&user, &session);
         if rehashed.is_some() {
             tracing::info!("password hash upgraded to the current scheme");
