@@ -1,33 +1,51 @@
 //! Account administration from the command line (`auth-service admin …`): disable an account
 //! and revoke all of its sessions at once, enable it again, or lift a lock after failed logins.
 //!
-//! The actions take a [`UserService`], so tests run them on any database; [`run`] builds one
-//! from the server's own settings, after migrating the database like the server does.
+//! The rules live in [`AdminService`]; this module parses the operator's words and prints
+//! one line. The actions take an [`AdminService`], so tests run them on any database; [`run`]
+//! builds one from the server's own settings, after migrating the database like the server.
 
 use std::fmt;
-use std::str::FromStr;
-use std::sync::Arc;
 
-use auth_errors::AppError;
-use auth_persistence::users::UserRecord;
-use auth_resilience::{BreakerConfig, CircuitBreaker};
-use auth_services::UserService;
-use time::OffsetDateTime;
+use auth_services::{AdminService, Fault, RequestContext, UserId, UserRef};
 
 use crate::cli::AdminCommand;
+use crate::error::chain;
 use crate::settings::Settings;
 use crate::startup::{self, StartupError};
 
-/// How the operator names an account: only digits is an id, a value with `@` an email,
-/// anything else a username. Email and username match without regard to case.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum UserRef {
-    /// The account's numeric key.
-    Id(i64),
-    /// The account's email.
-    Email(String),
-    /// The account's username.
-    Username(String),
+/// Reads a `<USER>` argument: only digits is an id, a value with `@` an email, anything else
+/// a username.
+///
+/// # Errors
+///
+/// [`UserRefError`] when nothing is given or the id is out of range.
+pub fn parse_user(raw: &str) -> Result<UserRef, UserRefError> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        Err(UserRefError::Empty)
+    } else if raw.bytes().all(|b| b.is_ascii_digit()) {
+        raw.parse()
+            .map(|id| UserRef::Id(UserId::new(id)))
+            .map_err(|_| UserRefError::IdOutOfRange(raw.to_owned()))
+    } else if raw.contains('@') {
+        Ok(UserRef::Email(raw.to_owned()))
+    } else {
+        Ok(UserRef::Username(raw.to_owned()))
+    }
+}
+
+/// How the operator's `<USER>` reads back: `id 42`, `email …`, `username …`.
+pub struct Described<'a>(pub &'a UserRef);
+
+impl fmt::Display for Described<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            UserRef::Id(id) => write!(f, "id {id}"),
+            UserRef::Email(email) => write!(f, "email {email}"),
+            UserRef::Username(username) => write!(f, "username {username}"),
+        }
+    }
 }
 
 /// Why a `<USER>` argument was refused.
@@ -41,47 +59,18 @@ pub enum UserRefError {
     IdOutOfRange(String),
 }
 
-impl FromStr for UserRef {
-    type Err = UserRefError;
-
-    fn from_str(raw: &str) -> Result<Self, Self::Err> {
-        let raw = raw.trim();
-        if raw.is_empty() {
-            Err(UserRefError::Empty)
-        } else if raw.bytes().all(|b| b.is_ascii_digit()) {
-            raw.parse()
-                .map(Self::Id)
-                .map_err(|_| UserRefError::IdOutOfRange(raw.to_owned()))
-        } else if raw.contains('@') {
-            Ok(Self::Email(raw.to_owned()))
-        } else {
-            Ok(Self::Username(raw.to_owned()))
-        }
-    }
-}
-
-impl fmt::Display for UserRef {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Id(id) => write!(f, "id {id}"),
-            Self::Email(email) => write!(f, "email {email}"),
-            Self::Username(username) => write!(f, "username {username}"),
-        }
-    }
-}
-
 /// Why an admin command failed. `Display` is one line for the operator.
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
     /// No account matches.
-    #[error("no user with {0}")]
+    #[error("no user with {}", Described(.0))]
     UnknownUser(UserRef),
     /// The settings or the database were refused at start.
     #[error(transparent)]
     Startup(#[from] StartupError),
     /// The database failed during the command.
     #[error("{}", chain(.0))]
-    Failed(#[from] AppError),
+    Failed(#[from] Fault),
 }
 
 /// What a successful command did. `Display` is the line printed for the operator.
@@ -147,41 +136,22 @@ impl fmt::Display for Outcome {
     }
 }
 
-/// The account `who` names.
-///
-/// # Errors
-///
-/// [`AdminError::UnknownUser`] when none matches; [`AdminError::Failed`] when the database
-/// fails.
-pub async fn find(users: &UserService, who: &UserRef) -> Result<UserRecord, AdminError> {
-    let found = match who {
-        UserRef::Id(id) => users.get_by_id(*id).await?,
-        UserRef::Email(email) => users.get_by_email(email).await?,
-        UserRef::Username(username) => users.get_by_username(username).await?,
-    };
-    found.ok_or_else(|| AdminError::UnknownUser(who.clone()))
-}
-
 /// Disables the account `who` names and revokes all of its sessions in one transaction: its
 /// refresh tokens and access tokens stop working at once.
 ///
 /// # Errors
 ///
-/// As [`find`].
-pub async fn deactivate(
-    users: &UserService,
-    who: &UserRef,
-    at: OffsetDateTime,
-) -> Result<Outcome, AdminError> {
-    let user = find(users, who).await?;
-    let sessions_revoked = users
-        .deactivate(user.id, at)
+/// [`AdminError::UnknownUser`] when no account matches; [`AdminError::Failed`] when the
+/// database fails.
+pub async fn deactivate(admin: &AdminService, who: &UserRef) -> Result<Outcome, AdminError> {
+    let done = admin
+        .deactivate(&RequestContext::default(), who)
         .await
-        .map_err(|err| gone_or(err, who))?;
+        .map_err(|err| failed(err, who))?;
     Ok(Outcome::Deactivated {
-        id: user.id,
-        username: user.username,
-        sessions_revoked,
+        id: done.user.id.get(),
+        username: done.user.username,
+        sessions_revoked: done.sessions_revoked,
     })
 }
 
@@ -190,19 +160,14 @@ pub async fn deactivate(
 ///
 /// # Errors
 ///
-/// As [`find`].
-pub async fn activate(
-    users: &UserService,
-    who: &UserRef,
-    at: OffsetDateTime,
-) -> Result<Outcome, AdminError> {
-    let user = find(users, who).await?;
-    users
-        .activate(user.id, at)
+/// As [`deactivate`].
+pub async fn activate(admin: &AdminService, who: &UserRef) -> Result<Outcome, AdminError> {
+    let user = admin
+        .activate(&RequestContext::default(), who)
         .await
-        .map_err(|err| gone_or(err, who))?;
+        .map_err(|err| failed(err, who))?;
     Ok(Outcome::Activated {
-        id: user.id,
+        id: user.id.get(),
         username: user.username,
     })
 }
@@ -211,75 +176,65 @@ pub async fn activate(
 ///
 /// # Errors
 ///
-/// As [`find`].
-pub async fn unlock(users: &UserService, who: &UserRef) -> Result<Outcome, AdminError> {
-    let user = find(users, who).await?;
-    let counters_cleared = users.unlock(&user).await?;
+/// As [`deactivate`].
+pub async fn unlock(admin: &AdminService, who: &UserRef) -> Result<Outcome, AdminError> {
+    let done = admin
+        .unlock(&RequestContext::default(), who)
+        .await
+        .map_err(|err| failed(err, who))?;
     Ok(Outcome::Unlocked {
-        id: user.id,
-        username: user.username,
-        counters_cleared,
+        id: done.user.id.get(),
+        username: done.user.username,
+        counters_cleared: done.counters_cleared,
     })
 }
 
-/// Runs `command` on the database of `settings` (migrated first, as the server does).
+/// Runs `command` on the database of `settings` (migrated first, as the server does), with
+/// the server's own breaker settings.
 ///
 /// # Errors
 ///
 /// [`AdminError::Startup`] when the settings or the database are refused; otherwise as
-/// [`deactivate`] and [`activate`].
+/// [`deactivate`].
 pub async fn run(settings: &Settings, command: &AdminCommand) -> Result<Outcome, AdminError> {
-    let (_, pool) = startup::database(settings).await?;
-    let breaker = Arc::new(CircuitBreaker::new("database", BreakerConfig::default()));
-    let users = UserService::new(pool.clone(), breaker);
-    let now = OffsetDateTime::now_utc();
+    let (admin, pool) = startup::admin_service(settings).await?;
     let outcome = match command {
-        AdminCommand::Deactivate { user } => deactivate(&users, user, now).await,
-        AdminCommand::Activate { user } => activate(&users, user, now).await,
-        AdminCommand::Unlock { user } => unlock(&users, user).await,
+        AdminCommand::Deactivate { user } => deactivate(&admin, user).await,
+        AdminCommand::Activate { user } => activate(&admin, user).await,
+        AdminCommand::Unlock { user } => unlock(&admin, user).await,
     };
     pool.close();
     outcome
 }
 
-/// A user deleted between look-up and update is still an unknown user.
-fn gone_or(err: AppError, who: &UserRef) -> AdminError {
+fn failed(err: auth_services::AdminError, who: &UserRef) -> AdminError {
     match err {
-        AppError::NotFound => AdminError::UnknownUser(who.clone()),
-        other => AdminError::Failed(other),
+        auth_services::AdminError::UnknownUser => AdminError::UnknownUser(who.clone()),
+        auth_services::AdminError::Fault(fault) => AdminError::Failed(fault),
     }
-}
-
-/// An error and its causes on one line.
-fn chain(err: &AppError) -> String {
-    let mut line = err.to_string();
-    let mut source = std::error::Error::source(err);
-    while let Some(cause) = source {
-        line.push_str(": ");
-        line.push_str(&cause.to_string().replace('\n', " "));
-        source = cause.source();
-    }
-    line
 }
 
 #[cfg(test)]
 mod tests {
-    use auth_errors::AppError;
+    use auth_services::{Fault, UserId};
 
-    use super::{AdminError, Outcome, UserRef, UserRefError};
+    use super::{AdminError, Outcome, UserRef, UserRefError, parse_user};
 
     #[test]
     fn digits_are_ids_at_signs_emails_and_the_rest_usernames() {
-        assert_eq!("42".parse(), Ok(UserRef::Id(42)));
+        assert_eq!(parse_user("42"), Ok(UserRef::Id(UserId::new(42))));
         assert_eq!(
-            " Ann@Example.com ".parse(),
+            parse_user(" Ann@Example.com "),
             Ok(UserRef::Email("Ann@Example.com".into()))
         );
-        assert_eq!("ann.b-1".parse(), Ok(UserRef::Username("ann.b-1".into())));
-        assert_eq!("-1".parse(), Ok(UserRef::Username("-1".into())));
-        assert_eq!("".parse::<UserRef>(), Err(UserRefError::Empty));
+        assert_eq!(
+            parse_user("ann.b-1"),
+            Ok(UserRef::Username("ann.b-1".into()))
+        );
+        assert_eq!(parse_user("-1"), Ok(UserRef::Username("-1".into())));
+        assert_eq!(parse_user(""), Err(UserRefError::Empty));
         assert!(matches!(
-            "99999999999999999999".parse::<UserRef>(),
+            parse_user("99999999999999999999"),
             Err(UserRefError::IdOutOfRange(_))
         ));
     }
@@ -315,9 +270,9 @@ mod tests {
     fn errors_name_the_user_and_the_database_cause() {
         let unknown = AdminError::UnknownUser(UserRef::Email("x@y.z".into()));
         assert_eq!(unknown.to_string(), "no user with email x@y.z");
-        let down = AdminError::Failed(AppError::database_unavailable(std::io::Error::other(
-            "connection refused",
-        )));
+        let down = AdminError::Failed(Fault::Unavailable(
+            std::io::Error::other("connection refused").into(),
+        ));
         assert_eq!(down.to_string(), "database unavailable: connection refused");
     }
 }

@@ -12,7 +12,6 @@ use tracing_actix_web::TracingLogger;
 
 use crate::extract::json_config;
 use crate::middleware::access_log::access_log;
-use crate::middleware::audit_context::audit_context;
 use crate::middleware::envelope::envelope;
 use crate::middleware::request_id::{RequestIdHeader, request_id};
 use crate::middleware::root_span::AppRootSpan;
@@ -63,7 +62,6 @@ pub fn build_app(
         .app_data(RequestIdHeader(config.request_id_header))
         .app_data(RequestTimeout(config.request_timeout))
         .default_service(web::to(routes::not_found))
-        .wrap(from_fn(audit_context))
         .wrap(cors)
         .wrap(from_fn(timeout))
         .wrap(from_fn(envelope))

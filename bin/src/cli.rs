@@ -3,7 +3,9 @@
 
 use clap::{Parser, Subcommand};
 
-use crate::admin::UserRef;
+use auth_services::UserRef;
+
+use crate::admin::parse_user;
 
 /// The auth service's command line.
 #[derive(Debug, Parser)]
@@ -42,19 +44,19 @@ pub enum AdminCommand {
     /// Disable an account and revoke all of its sessions at once.
     Deactivate {
         /// A user id (only digits), an email (contains @) or a username.
-        #[arg(value_name = "USER")]
+        #[arg(value_name = "USER", value_parser = parse_user)]
         user: UserRef,
     },
     /// Enable an account again (its revoked sessions stay revoked).
     Activate {
         /// A user id (only digits), an email (contains @) or a username.
-        #[arg(value_name = "USER")]
+        #[arg(value_name = "USER", value_parser = parse_user)]
         user: UserRef,
     },
     /// Lift an account's lock, delays and throttling counters after failed logins.
     Unlock {
         /// A user id (only digits), an email (contains @) or a username.
-        #[arg(value_name = "USER")]
+        #[arg(value_name = "USER", value_parser = parse_user)]
         user: UserRef,
     },
 }
@@ -64,7 +66,7 @@ mod tests {
     use clap::{CommandFactory as _, Parser as _};
 
     use super::{AdminCommand, Cli, Command};
-    use crate::admin::UserRef;
+    use auth_services::{UserId, UserRef};
 
     fn parse(args: &[&str]) -> Result<Command, clap::Error> {
         Cli::try_parse_from(std::iter::once("auth-service").chain(args.iter().copied()))
@@ -87,7 +89,7 @@ mod tests {
         assert_eq!(
             parse(&["admin", "deactivate", "42"]).unwrap(),
             Command::Admin(AdminCommand::Deactivate {
-                user: UserRef::Id(42)
+                user: UserRef::Id(UserId::new(42))
             })
         );
         assert_eq!(

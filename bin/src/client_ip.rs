@@ -5,19 +5,12 @@
 //! each trusted proxy appends the address it saw, so the rightmost untrusted entry is the
 //! last one no client could forge.
 
-use std::future::{Ready, ready};
 use std::net::IpAddr;
 
-use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use actix_web::{HttpRequest, web};
 use ipnet::IpNet;
 
-use crate::error::ApiError;
 use crate::state::AppState;
-
-/// The address throttling counts against; `None` when the server cannot know it (no socket
-/// peer, as in in-process tests).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ClientIp(pub Option<IpAddr>);
 
 /// Resolves the client address from the peer and the `X-Forwarded-For` values, believing the
 /// header only when `peer` is within `trusted`.
@@ -48,7 +41,8 @@ pub fn resolve<'a>(
     client
 }
 
-/// The client address of `req`, with the trusted proxies of the app's [`AppState`].
+/// The client address of `req`, with the trusted proxies of the app's [`AppState`]; `None`
+/// when the server cannot know it (no socket peer, as in in-process tests).
 pub fn of(req: &HttpRequest) -> Option<IpAddr> {
     let trusted = req
         .app_data::<web::Data<AppState>>()
@@ -60,15 +54,6 @@ pub fn of(req: &HttpRequest) -> Option<IpAddr> {
             .filter_map(|value| value.to_str().ok());
         resolve(peer.ip(), forwarded, trusted.as_deref().unwrap_or(&[]))
     })
-}
-
-impl FromRequest for ClientIp {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(Ok(Self(of(req))))
-    }
 }
 
 #[cfg(test)]

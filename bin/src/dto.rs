@@ -3,8 +3,7 @@
 //! Field limits in the schemas mirror the validation rules of `auth_services`, so a
 //! schema-driven client or fuzzer knows exactly what is accepted.
 
-use auth_errors::AppError;
-use auth_services::{AuthSession, LoginInput, RegisterInput, UserProfile};
+use auth_services::{AuthSession, Invalid, LoginInput, RegisterInput, User};
 use secrecy::{ExposeSecret as _, SecretString};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -27,9 +26,9 @@ pub struct RegisterRequest {
 }
 
 impl TryFrom<RegisterRequest> for RegisterInput {
-    type Error = AppError;
+    type Error = Invalid;
 
-    fn try_from(body: RegisterRequest) -> Result<Self, AppError> {
+    fn try_from(body: RegisterRequest) -> Result<Self, Invalid> {
         RegisterInput::parse(&body.email, &body.username, body.password)
     }
 }
@@ -50,9 +49,9 @@ pub struct LoginRequest {
 }
 
 impl TryFrom<LoginRequest> for LoginInput {
-    type Error = AppError;
+    type Error = Invalid;
 
-    fn try_from(body: LoginRequest) -> Result<Self, AppError> {
+    fn try_from(body: LoginRequest) -> Result<Self, Invalid> {
         LoginInput::parse(
             body.email.as_deref(),
             body.username.as_deref(),
@@ -122,10 +121,10 @@ pub struct UserResponse {
     pub last_login: Option<OffsetDateTime>,
 }
 
-impl From<UserProfile> for UserResponse {
-    fn from(user: UserProfile) -> Self {
+impl From<User> for UserResponse {
+    fn from(user: User) -> Self {
         Self {
-            id: user.id,
+            id: user.id.get(),
             email: user.email,
             username: user.username,
             is_active: user.is_active,

@@ -1,18 +1,38 @@
-//! Extractors and extractor settings: the bearer-token guard and the JSON body rules.
+//! Extractors and extractor settings: the request context, the bearer-token guard and the
+//! JSON body rules.
 //!
 //! [`Authenticated`] can be reused by any Actix service that registers an
 //! `web::Data<AuthService>`: it checks the access token and that its session is live.
 
-use std::future::Future;
+use std::future::{Future, Ready, ready};
 use std::pin::Pin;
 
 use actix_web::error::JsonPayloadError;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
-use auth_errors::{AppError, FieldError};
-use auth_services::{AuthService, Principal};
+use auth_errors::{ErrorCode, FieldError};
+use auth_services::{AuthService, Principal, RequestContext};
 
+use crate::client_ip;
 use crate::error::ApiError;
+use crate::middleware::request_id;
+
+/// The request's id and client address, handed to the services that throttle or audit.
+#[derive(Debug, Clone)]
+pub struct Context(pub RequestContext);
+
+impl FromRequest for Context {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let request_id = Some(request_id::of(req)).filter(|id| !id.is_empty());
+        ready(Ok(Self(RequestContext {
+            request_id,
+            client_ip: client_ip::of(req),
+        })))
+    }
+}
 
 /// The caller, proven by an `Authorization: Bearer <access token>` header.
 ///
@@ -38,13 +58,11 @@ impl FromRequest for Authenticated {
         let auth = req.app_data::<web::Data<AuthService>>().cloned();
         Box::pin(async move {
             let Some(auth) = auth else {
-                return Err(ApiError(AppError::internal(
-                    "AuthService is not registered",
-                )));
+                return Err(ApiError::internal("AuthService is not registered"));
             };
-            let token = token.ok_or(ApiError(AppError::InvalidToken))?;
+            let token = token.ok_or(ApiError::new(ErrorCode::InvalidToken))?;
             let principal = auth.authenticate(&token).await?;
-            tracing::Span::current().record("user_id", principal.user_id);
+            tracing::Span::current().record("user_id", principal.user_id.get());
             Ok(Self(principal))
         })
     }
@@ -55,17 +73,17 @@ impl FromRequest for Authenticated {
 pub fn json_config(limit: usize) -> web::JsonConfig {
     web::JsonConfig::default()
         .limit(limit)
-        .error_handler(|err, _req| ApiError(json_error(&err)).into())
+        .error_handler(|err, _req| json_error(&err).into())
 }
 
-fn json_error(err: &JsonPayloadError) -> AppError {
+fn json_error(err: &JsonPayloadError) -> ApiError {
     match err {
         JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
-            AppError::PayloadTooLarge
+            ApiError::new(ErrorCode::PayloadTooLarge)
         }
-        JsonPayloadError::ContentType => AppError::UnsupportedMediaType,
-        JsonPayloadError::Deserialize(inner) => AppError::Validation(vec![field_error(inner)]),
-        _ => AppError::invalid_field("body", "could not be read"),
+        JsonPayloadError::ContentType => ApiError::new(ErrorCode::UnsupportedMediaType),
+        JsonPayloadError::Deserialize(inner) => ApiError::invalid(vec![field_error(inner)]),
+        _ => ApiError::invalid(vec![FieldError::new("body", "could not be read")]),
     }
 }
 

@@ -12,9 +12,10 @@ use auth_crypto::{
 };
 use auth_persistence::{DbConfig, DbPool, RepoError, run_migrations};
 use auth_resilience::{BreakerConfig, CircuitBreaker, RetryPolicy, retry};
-use auth_services::{AuthConfig, AuthDeps, AuthService, ThrottleConfig};
+use auth_services::{AdminService, AuthConfig, AuthDeps, AuthService, ThrottleConfig};
 
 use crate::app::{HttpConfig, build_app};
+use crate::error::chain;
 use crate::routes::ApiInfo;
 use crate::settings::{ConfigError, Settings};
 use crate::state::AppState;
@@ -79,8 +80,12 @@ impl Application {
         settings: Settings,
         passwords: PasswordConfig,
     ) -> Result<Self, StartupError> {
-        let Wiring { state, http, db } = wire(&settings, passwords).await?;
-        let pool = state.pool.clone();
+        let Wiring {
+            state,
+            http,
+            db,
+            pool,
+        } = wire(&settings, passwords).await?;
         let addr = settings.bind_address();
         let listener =
             TcpListener::bind(addr).map_err(|source| StartupError::Bind { addr, source })?;
@@ -126,12 +131,14 @@ impl Application {
 /// share this wiring.
 #[derive(Debug)]
 pub struct Wiring {
-    /// Services and pool.
+    /// The services.
     pub state: AppState,
     /// HTTP-level settings.
     pub http: HttpConfig,
     /// The database settings in use.
     pub db: DbConfig,
+    /// The pool the services use, closed when the server stops.
+    pub pool: DbPool,
 }
 
 /// Waits for the database, migrates it and builds the services.
@@ -155,7 +162,7 @@ pub async fn wire(settings: &Settings, passwords: PasswordConfig) -> Result<Wiri
         pool: pool.clone(),
         hasher: PasswordHasher::new(passwords)?,
         tokens: TokenCodec::new(jwt, clock.clone())?,
-        breaker: Arc::new(CircuitBreaker::new("database", BreakerConfig::default())),
+        breaker: database_breaker(),
         clock,
         config: AuthConfig {
             refresh_reuse_grace: settings.refresh_reuse_grace,
@@ -170,12 +177,30 @@ pub async fn wire(settings: &Settings, passwords: PasswordConfig) -> Result<Wiri
     Ok(Wiring {
         state: AppState {
             auth,
-            pool,
             trusted_proxies,
         },
         http: http_config(settings)?,
         db,
+        pool,
     })
+}
+
+/// The breaker every database call of the services goes through.
+fn database_breaker() -> Arc<CircuitBreaker> {
+    Arc::new(CircuitBreaker::new("database", BreakerConfig::default()))
+}
+
+/// Waits for the database, migrates it and builds the administration service, with the
+/// same breaker as the server: all that the admin commands need. The pool is returned to be
+/// closed when the command is done.
+///
+/// # Errors
+///
+/// As [`database`].
+pub async fn admin_service(settings: &Settings) -> Result<(AdminService, DbPool), StartupError> {
+    let (_, pool) = database(settings).await?;
+    let admin = AdminService::new(pool.clone(), database_breaker(), Arc::new(SystemClock));
+    Ok((admin, pool))
 }
 
 /// Waits for the database, migrates it and opens a pool: all that the admin commands need.
@@ -225,16 +250,9 @@ async fn wait_and_migrate(db: &DbConfig, settings: &Settings) -> Result<(), Star
 }
 
 fn database_error(db: &DbConfig, err: &RepoError) -> StartupError {
-    let mut cause = err.to_string();
-    let mut source = std::error::Error::source(err);
-    while let Some(inner) = source {
-        cause.push_str(": ");
-        cause.push_str(&inner.to_string().replace('\n', " "));
-        source = inner.source();
-    }
     StartupError::Database {
         url: db.redacted_url(),
-        cause,
+        cause: chain(err),
     }
 }
 

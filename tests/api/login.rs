@@ -56,8 +56,21 @@ api_test!(
         ann.register(server).await;
         let gone = TestUser::unique("gone");
         let id = gone.register(server).await.user.id;
-        let deactivated =
-            auth_persistence::users::deactivate(db.pool(), id, OffsetDateTime::now_utc());
+        let deactivated = auth_persistence::users::set_active(
+            db.pool(),
+            auth_persistence::users::UserKey::Id(id),
+            false,
+            OffsetDateTime::now_utc(),
+            auth_persistence::audit::NewAuditEvent {
+                occurred_at: OffsetDateTime::now_utc(),
+                event: "deactivate",
+                reason: None,
+                request_id: None,
+                user_id: None,
+                session_id: None,
+                client_ip: None,
+            },
+        );
         deactivated.await.expect("the user is deactivated");
 
         let attempts = [

@@ -14,7 +14,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpResponse, ResponseError};
-use auth_errors::{AppError, ErrorBody, ErrorCode};
+use auth_errors::{ErrorBody, ErrorCode};
 use futures::FutureExt as _;
 
 use super::request_id::{self, RequestIdHeader};
@@ -74,7 +74,7 @@ pub async fn envelope(
         }
         Err(_) => {
             tracing::error!("handler panicked");
-            let api_error = ApiError(AppError::internal("handler panicked"));
+            let api_error = ApiError::internal("handler panicked");
             let status = StatusCode::INTERNAL_SERVER_ERROR;
             let body = body_for(status, Some(&api_error), &request_id);
             Err(Enveloped {
@@ -132,7 +132,7 @@ fn body_for(status: StatusCode, api_error: Option<&ApiError>, request_id: &str) 
     match api_error {
         Some(api_error) => {
             log_failure(status, api_error);
-            ErrorBody::from_error(api_error.app_error(), request_id, now)
+            api_error.body(request_id, now)
         }
         None => ErrorBody::from_code(code_for_status(status), request_id, now),
     }
@@ -172,7 +172,7 @@ impl ResponseError for Enveloped {
 }
 
 fn log_failure(status: StatusCode, api_error: &ApiError) {
-    let code = api_error.app_error().error_code();
+    let code = api_error.code();
     if status.is_server_error() {
         tracing::error!(error_code = %code, cause = ?api_error, "request failed");
     } else {

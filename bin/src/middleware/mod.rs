@@ -1,8 +1,7 @@
 //! The middleware stack, outermost first: request id, security headers, root span, access
-//! log, error envelope (with the panic guard), request timeout, CORS, audit context.
+//! log, error envelope (with the panic guard), request timeout, CORS.
 
 pub mod access_log;
-pub mod audit_context;
 pub mod envelope;
 pub mod request_id;
 pub mod root_span;

@@ -1,7 +1,7 @@
 //! `GET /health` (liveness, touches nothing) and `GET /health/ready` (the database answers).
 
 use actix_web::{HttpResponse, web};
-use auth_errors::{AppError, ErrorBody};
+use auth_errors::ErrorBody;
 
 use crate::dto::{HealthResponse, ReadyChecks, ReadyResponse};
 use crate::error::ApiError;
@@ -25,9 +25,9 @@ pub async fn health() -> HttpResponse {
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ))]
 pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    state.pool.ping().await.map_err(|err| {
-        tracing::warn!(error = %err, "readiness check failed");
-        ApiError(AppError::database_unavailable(err))
+    state.auth.check_database().await.map_err(|fault| {
+        tracing::warn!(error = ?fault, "readiness check failed");
+        ApiError::from(fault)
     })?;
     Ok(HttpResponse::Ok().json(ReadyResponse {
         status: "ready".to_owned(),

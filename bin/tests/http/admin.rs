@@ -9,17 +9,16 @@ use actix_web::test::TestRequest;
 use auth_errors::ErrorCode;
 use auth_persistence::db_test;
 use auth_persistence::test_support::TestDb;
-use auth_service::admin::{self, AdminError, Outcome, UserRef};
+use auth_service::admin::{self, AdminError, Outcome, parse_user};
 use auth_service::cli::AdminCommand;
-use auth_services::UserService;
+use auth_services::{AdminService, UserId, UserRef};
 use serde_json::{Value, json};
-use time::OffsetDateTime;
 
 use crate::support::{PASSWORD, app, assert_error, post, register, send, settings, wiring};
 
-/// The user service of the production wiring on `db`.
-async fn users(db: &TestDb) -> UserService {
-    wiring(&settings(db)).await.state.auth.users().clone()
+/// The administration service of the production wiring on `db`.
+async fn users(db: &TestDb) -> AdminService {
+    wiring(&settings(db)).await.state.auth.admin()
 }
 
 fn me(token: &Value) -> TestRequest {
@@ -45,7 +44,7 @@ db_test!(async fn deactivating_by_email_revokes_every_session_and_me_answers_401
     assert_eq!(status, 200);
 
     let who = UserRef::Email("ANN@example.com".into());
-    let outcome = admin::deactivate(&users(db).await, &who, OffsetDateTime::now_utc()).await.unwrap();
+    let outcome = admin::deactivate(&users(db).await, &who).await.unwrap();
     let id = registered["user"]["id"].as_i64().unwrap();
     assert_eq!(outcome, Outcome::Deactivated { id, username: "Ann".into(), sessions_revoked: 2 });
     assert_eq!(outcome.to_string(), format!("deactivated user {id} (Ann); revoked 2 sessions"));
@@ -63,11 +62,10 @@ db_test!(async fn deactivating_by_username_or_id_finds_the_same_account(db) {
     let registered = register(&app).await;
     let id = registered["user"]["id"].as_i64().unwrap();
     let users = users(db).await;
-    let now = OffsetDateTime::now_utc();
-    let by_name = admin::deactivate(&users, &"aNN".parse().unwrap(), now).await.unwrap();
+    let by_name = admin::deactivate(&users, &parse_user("aNN").unwrap()).await.unwrap();
     assert_eq!(by_name, Outcome::Deactivated { id, username: "Ann".into(), sessions_revoked: 1 });
     assert_error(&send(&app, me(&registered["access_token"])).await, 401, ErrorCode::InvalidToken);
-    let by_id = admin::deactivate(&users, &id.to_string().parse().unwrap(), now).await.unwrap();
+    let by_id = admin::deactivate(&users, &parse_user(&id.to_string()).unwrap()).await.unwrap();
     assert_eq!(by_id, Outcome::Deactivated { id, username: "Ann".into(), sessions_revoked: 0 });
 });
 
@@ -76,8 +74,8 @@ db_test!(async fn activating_lets_the_user_sign_in_again_but_old_sessions_stay_r
     let registered = register(&app).await;
     let users = users(db).await;
     let who = UserRef::Username("ann".into());
-    admin::deactivate(&users, &who, OffsetDateTime::now_utc()).await.unwrap();
-    let outcome = admin::activate(&users, &who, OffsetDateTime::now_utc()).await.unwrap();
+    admin::deactivate(&users, &who).await.unwrap();
+    let outcome = admin::activate(&users, &who).await.unwrap();
     assert_eq!(outcome.to_string(), format!("activated user {} (Ann)", registered["user"]["id"]));
     assert_error(&send(&app, me(&registered["access_token"])).await, 401, ErrorCode::InvalidToken);
     let (status, _, fresh) = send(&app, login(("email", "ann@example.com"))).await;
@@ -90,14 +88,13 @@ db_test!(async fn an_unknown_user_is_an_error_and_changes_nothing(db) {
     let app = app(db).await;
     let registered = register(&app).await;
     let users = users(db).await;
-    let now = OffsetDateTime::now_utc();
-    for who in [UserRef::Id(999_999), UserRef::Email("nobody@example.com".into()), UserRef::Username("nobody".into())] {
-        let err = admin::deactivate(&users, &who, now).await.unwrap_err();
+    for who in [UserRef::Id(UserId::new(999_999)), UserRef::Email("nobody@example.com".into()), UserRef::Username("nobody".into())] {
+        let err = admin::deactivate(&users, &who).await.unwrap_err();
         assert!(matches!(&err, AdminError::UnknownUser(named) if *named == who), "{err:?}");
-        assert!(matches!(admin::activate(&users, &who, now).await, Err(AdminError::UnknownUser(_))));
+        assert!(matches!(admin::activate(&users, &who).await, Err(AdminError::UnknownUser(_))));
     }
     assert_eq!(
-        admin::deactivate(&users, &UserRef::Id(999_999), now).await.unwrap_err().to_string(),
+        admin::deactivate(&users, &UserRef::Id(UserId::new(999_999))).await.unwrap_err().to_string(),
         "no user with id 999999"
     );
     let (status, ..) = send(&app, me(&registered["access_token"])).await;

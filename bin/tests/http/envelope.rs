@@ -91,7 +91,6 @@ async fn app_without_database() -> impl actix_web::dev::Service<
     actix_web::test::init_service(build_app(
         AppState {
             auth,
-            pool,
             trusted_proxies: Vec::new().into(),
         },
         http,

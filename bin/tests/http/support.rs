@@ -6,7 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::ContentType;
 use actix_web::{App, test, web};
 use auth_crypto::PasswordConfig;
-use auth_errors::{AppError, ErrorBody, ErrorCode};
+use auth_errors::{ErrorBody, ErrorCode};
 use auth_persistence::test_support::TestDb;
 use auth_service::app::build_app;
 use auth_service::error::ApiError;
@@ -65,9 +65,7 @@ where
         .route(
             "/test/limited",
             web::get().to(|| async {
-                Err::<String, _>(ApiError(AppError::RateLimited {
-                    retry_after: std::time::Duration::from_secs(30),
-                }))
+                Err::<String, _>(ApiError::rate_limited(std::time::Duration::from_secs(30)))
             }),
         )
         .route("/test/slow", web::get().to(slow))

@@ -1,20 +1,19 @@
-//! Everything that can go wrong in this crate, and how it is classified for clients.
+//! Everything that can go wrong in this crate. What a client is told about it is the caller's
+//! business: nothing here speaks of status codes.
 
-use auth_errors::{AppError, BoxError};
+/// Any error kept as a cause, for logs only.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// A failure while hashing, verifying or handling tokens.
 ///
 /// The `Display` text never contains a password, a hash or a token, so the error may be
-/// logged as is. Convert it into an [`AppError`] to answer a client:
+/// logged as is.
 ///
 /// ```
 /// use auth_crypto::CryptoError;
-/// use auth_errors::{AppError, ErrorCode};
 ///
-/// let app: AppError = CryptoError::TokenExpired.into();
-/// assert_eq!(app.error_code(), ErrorCode::TokenExpired);
-/// let app: AppError = CryptoError::MalformedHash.into();
-/// assert_eq!(app.error_code(), ErrorCode::InternalError);
+/// let err = CryptoError::PasswordTooLong { max_bytes: 72 };
+/// assert_eq!(err.to_string(), "password is longer than 72 bytes");
 /// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -50,57 +49,35 @@ pub enum CryptoError {
     InvalidConfig(String),
 }
 
-impl From<CryptoError> for AppError {
-    fn from(err: CryptoError) -> Self {
-        match err {
-            CryptoError::TokenExpired => AppError::TokenExpired,
-            CryptoError::TokenInvalid => AppError::InvalidToken,
-            CryptoError::PasswordTooLong { max_bytes } => {
-                AppError::invalid_field("password", format!("must be at most {max_bytes} bytes"))
-            }
-            other => AppError::internal(other),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::error::Error as _;
 
-    use auth_errors::{AppError, ErrorCode};
-
     use super::CryptoError;
 
     #[test]
-    fn token_errors_become_their_client_codes() {
-        let expired: AppError = CryptoError::TokenExpired.into();
-        assert_eq!(expired.error_code(), ErrorCode::TokenExpired);
-        let invalid: AppError = CryptoError::TokenInvalid.into();
-        assert_eq!(invalid.error_code(), ErrorCode::InvalidToken);
-    }
-
-    #[test]
-    fn a_too_long_password_becomes_a_validation_error_on_the_password_field() {
-        let app: AppError = CryptoError::PasswordTooLong { max_bytes: 72 }.into();
-        assert_eq!(app.error_code(), ErrorCode::ValidationError);
-        assert_eq!(app.field_errors()[0].field, "password");
-        assert_eq!(app.detail(), "password: must be at most 72 bytes");
-    }
-
-    #[test]
-    fn every_other_error_is_internal_and_keeps_its_cause_for_logs() {
+    fn causes_are_kept_for_logs_and_out_of_the_display() {
         let cases = [
-            CryptoError::HashFailed(std::io::Error::other("oom").into()),
-            CryptoError::SigningFailed(std::io::Error::other("hmac").into()),
-            CryptoError::MalformedHash,
-            CryptoError::HostileHash,
-            CryptoError::InvalidConfig("secret too short".into()),
+            CryptoError::HashFailed(std::io::Error::other("oom at 0xdead").into()),
+            CryptoError::SigningFailed(std::io::Error::other("hmac at 0xdead").into()),
         ];
         for err in cases {
-            let shown = err.to_string();
-            let app: AppError = err.into();
-            assert_eq!(app.error_code(), ErrorCode::InternalError, "{shown}");
-            assert_eq!(app.source().map(ToString::to_string), Some(shown));
+            assert!(!err.to_string().contains("0xdead"), "{err}");
+            assert!(err.source().unwrap().to_string().contains("0xdead"));
+        }
+    }
+
+    #[test]
+    fn no_message_names_a_secret() {
+        for err in [
+            CryptoError::MalformedHash,
+            CryptoError::HostileHash,
+            CryptoError::TokenExpired,
+            CryptoError::TokenInvalid,
+            CryptoError::PasswordTooLong { max_bytes: 72 },
+        ] {
+            assert!(err.source().is_none(), "{err}");
+            assert!(!err.to_string().contains('$'), "{err}");
         }
     }
 }

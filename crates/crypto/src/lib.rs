@@ -11,7 +11,7 @@
 //! - [`random_token`] and [`sha256_hex`] make opaque secrets and the digests to store instead.
 //! - [`Clock`], with [`SystemClock`] and [`ManualClock`], stamps token times.
 //!
-//! Every failure is a [`CryptoError`], which converts into [`auth_errors::AppError`].
+//! Every failure is a [`CryptoError`]; what a client is told about it is the caller's choice.
 //!
 //! It must not depend on an async runtime, a web framework, a database or HTTP types, so any
 //! Rust service can link it. Hashing is CPU-bound: async callers run it on a blocking thread.

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::{AppError, ErrorCode, FieldError};
+use crate::{ErrorCode, FieldError};
 
 /// The body of every error response:
 ///
@@ -16,10 +16,10 @@ use crate::{AppError, ErrorCode, FieldError};
 /// can decode it with the same type.
 ///
 /// ```
-/// use auth_errors::{AppError, ErrorBody};
+/// use auth_errors::{ErrorBody, ErrorCode};
 /// use time::macros::datetime;
 ///
-/// let body = ErrorBody::from_error(&AppError::InvalidToken, "abc", datetime!(2024-01-15 10:30:45.123 UTC));
+/// let body = ErrorBody::from_code(ErrorCode::InvalidToken, "abc", datetime!(2024-01-15 10:30:45.123 UTC));
 /// let json = serde_json::to_value(&body).unwrap();
 /// assert_eq!(json["error_code"], "INVALID_TOKEN");
 /// assert_eq!(json["timestamp"], "2024-01-15T10:30:45.123Z");
@@ -52,18 +52,6 @@ pub struct ErrorBody {
 }
 
 impl ErrorBody {
-    /// Builds the envelope for `error`, as seen by request `request_id` at `at`.
-    pub fn from_error(error: &AppError, request_id: impl Into<String>, at: OffsetDateTime) -> Self {
-        let fields = error.field_errors();
-        Self {
-            detail: error.detail().into_owned(),
-            error_code: error.error_code(),
-            timestamp: at,
-            request_id: request_id.into(),
-            errors: (!fields.is_empty()).then(|| fields.to_vec()),
-        }
-    }
-
     /// Builds the envelope for a bare code with its default message.
     pub fn from_code(code: ErrorCode, request_id: impl Into<String>, at: OffsetDateTime) -> Self {
         Self {
@@ -74,6 +62,36 @@ impl ErrorBody {
             errors: None,
         }
     }
+
+    /// The envelope of a validation failure: code `VALIDATION_ERROR`, one entry per failing
+    /// field, and a detail that lists them (the default detail when there are none).
+    ///
+    /// ```
+    /// use auth_errors::{ErrorBody, FieldError};
+    ///
+    /// let fields = vec![FieldError::new("email", "is required")];
+    /// let body = ErrorBody::validation(fields, "r", time::OffsetDateTime::UNIX_EPOCH);
+    /// assert_eq!(body.detail, "email: is required");
+    /// assert_eq!(body.errors.unwrap().len(), 1);
+    /// ```
+    pub fn validation(
+        fields: Vec<FieldError>,
+        request_id: impl Into<String>,
+        at: OffsetDateTime,
+    ) -> Self {
+        let mut body = Self::from_code(ErrorCode::ValidationError, request_id, at);
+        if !fields.is_empty() {
+            body.detail = join_fields(&fields);
+            body.errors = Some(fields);
+        }
+        body
+    }
+}
+
+/// The fields of a validation failure as one line: `email: is required; password: …`.
+pub fn join_fields(fields: &[FieldError]) -> String {
+    let parts: Vec<String> = fields.iter().map(ToString::to_string).collect();
+    parts.join("; ")
 }
 
 #[cfg(test)]
@@ -81,12 +99,12 @@ mod tests {
     use time::macros::datetime;
 
     use super::ErrorBody;
-    use crate::{AppError, ErrorCode, FieldError};
+    use crate::{ErrorCode, FieldError};
 
     #[test]
     fn serialises_to_the_contract_shape() {
         let at = datetime!(2024-01-15 10:30:45.123 UTC);
-        let body = ErrorBody::from_error(&AppError::InvalidCredentials, "550e8400", at);
+        let body = ErrorBody::from_code(ErrorCode::InvalidCredentials, "550e8400", at);
         let json = serde_json::to_value(&body).unwrap();
         assert_eq!(
             json,
@@ -102,15 +120,26 @@ mod tests {
     #[test]
     fn validation_errors_list_their_fields_and_round_trip() {
         let at = datetime!(2024-01-15 10:30:45.123 UTC);
-        let err = AppError::Validation(vec![FieldError::new("email", "required")]);
-        let body = ErrorBody::from_error(&err, "r", at);
+        let fields = vec![
+            FieldError::new("email", "required"),
+            FieldError::new("password", "too short"),
+        ];
+        let body = ErrorBody::validation(fields, "r", at);
+        assert_eq!(body.detail, "email: required; password: too short");
         let json = serde_json::to_string(&body).unwrap();
         assert!(
-            json.contains(r#""errors":[{"field":"email","message":"required"}]"#),
+            json.contains(r#""errors":[{"field":"email","message":"required"}"#),
             "{json}"
         );
         let back: ErrorBody = serde_json::from_str(&json).unwrap();
         assert_eq!(back, body);
+    }
+
+    #[test]
+    fn a_validation_failure_without_fields_keeps_the_default_detail() {
+        let body = ErrorBody::validation(Vec::new(), "r", datetime!(2024-01-15 0:00 UTC));
+        assert_eq!(body.detail, "Request validation failed");
+        assert_eq!(body.errors, None);
     }
 
     #[test]

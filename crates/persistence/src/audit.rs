@@ -1,12 +1,14 @@
 //! The `audit_events` table: an append-only history of security events.
 //!
-//! Rows are only ever inserted; nothing here updates or deletes them.
+//! Rows are only ever inserted; nothing here updates or deletes them. Events that record a
+//! state change are written by the repository function making the change, in its
+//! transaction (the `events` arguments); [`append`] is for events that change nothing.
 
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use time::{OffsetDateTime, PrimitiveDateTime};
 
-use crate::conn::on_conn;
+use crate::conn::{Conn, on_conn};
 use crate::db_time::{from_db, to_db};
 use crate::schema::audit_events;
 use crate::{DbPool, RepoError};
@@ -69,20 +71,31 @@ impl From<PrimitiveDateTime> for DbTime {
 ///
 /// Database failures as [`RepoError::Unavailable`] or [`RepoError::Database`].
 pub async fn append(pool: &DbPool, event: NewAuditEvent<'_>) -> Result<(), RepoError> {
-    let values = (
-        audit_events::occurred_at.eq(to_db(event.occurred_at)),
-        audit_events::event.eq(event.event),
-        audit_events::reason.eq(event.reason),
-        audit_events::request_id.eq(event.request_id),
-        audit_events::user_id.eq(event.user_id),
-        audit_events::session_id.eq(event.session_id),
-        audit_events::client_ip.eq(event.client_ip),
-    );
     let mut pooled = pool.get().await?;
-    on_conn!(pooled.conn(), |c| diesel::insert_into(audit_events::table)
-        .values(values)
-        .execute(c)
-        .await)?;
+    append_on(&mut pooled.conn(), &[event]).await
+}
+
+/// Appends `events` on `conn`, inside the caller's transaction when there is one, so the
+/// trail records a change exactly when the change commits.
+pub(crate) async fn append_on(
+    conn: &mut Conn<'_>,
+    events: &[NewAuditEvent<'_>],
+) -> Result<(), RepoError> {
+    for event in events {
+        let values = (
+            audit_events::occurred_at.eq(to_db(event.occurred_at)),
+            audit_events::event.eq(event.event),
+            audit_events::reason.eq(event.reason),
+            audit_events::request_id.eq(event.request_id),
+            audit_events::user_id.eq(event.user_id),
+            audit_events::session_id.eq(event.session_id),
+            audit_events::client_ip.eq(event.client_ip),
+        );
+        on_conn!(conn, |c| diesel::insert_into(audit_events::table)
+            .values(values)
+            .execute(*c)
+            .await)?;
+    }
     Ok(())
 }
 

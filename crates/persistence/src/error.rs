@@ -1,9 +1,12 @@
 //! What can go wrong in the data layer, classified so callers can react without parsing text.
 
-use auth_errors::{AppError, BoxError};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
-/// A failure of a repository call.
+/// Any error kept as a cause, for logs only.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// A failure of a repository call. It says what happened to the data, never what a client
+/// should be told: that is the caller's business.
 ///
 /// Only [`Unavailable`](Self::Unavailable) and [`Database`](Self::Database) say something about
 /// the health of the database ([`is_outage`](Self::is_outage)); a circuit breaker should count
@@ -85,25 +88,8 @@ impl From<diesel_async::pooled_connection::deadpool::PoolError> for RepoError {
     }
 }
 
-impl From<RepoError> for AppError {
-    /// `Conflict` becomes `USER_EXISTS`: the only unique constraints in this schema are the
-    /// account identities.
-    fn from(err: RepoError) -> Self {
-        match err {
-            RepoError::Conflict => AppError::UserExists,
-            RepoError::NotFound => AppError::NotFound,
-            RepoError::Unavailable(cause) => AppError::DatabaseUnavailable(cause),
-            RepoError::Database(cause) => AppError::database(cause),
-            other @ (RepoError::Migration(_) | RepoError::UnsupportedUrl) => {
-                AppError::internal(other)
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use auth_errors::{AppError, ErrorCode};
     use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
     use super::RepoError;
@@ -117,7 +103,6 @@ mod tests {
         let err = RepoError::from(db_error(DatabaseErrorKind::UniqueViolation, "dup"));
         assert!(matches!(err, RepoError::Conflict));
         assert!(!err.is_outage());
-        assert_eq!(AppError::from(err).error_code(), ErrorCode::UserExists);
     }
 
     #[test]
@@ -133,15 +118,12 @@ mod tests {
         ] {
             let err = RepoError::from(err);
             assert!(matches!(err, RepoError::Unavailable(_)), "{err:?}");
-            assert_eq!(
-                AppError::from(err).error_code(),
-                ErrorCode::ServiceUnavailable
-            );
+            assert!(err.is_outage());
         }
     }
 
     #[test]
-    fn other_database_errors_are_internal_and_keep_their_text_out_of_the_detail() {
+    fn other_database_errors_are_not_outages_and_keep_their_text_out_of_display() {
         let err = RepoError::from(db_error(
             DatabaseErrorKind::Unknown,
             "syntax error near SELECT",
@@ -150,9 +132,8 @@ mod tests {
             !err.is_outage(),
             "a request's bad data must not trip the breaker"
         );
-        let app = AppError::from(err);
-        assert_eq!(app.error_code(), ErrorCode::InternalError);
-        assert!(!app.detail().contains("SELECT"));
+        assert!(matches!(err, RepoError::Database(_)));
+        assert!(!err.to_string().contains("SELECT"));
     }
 
     #[test]

@@ -10,9 +10,10 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use time::{OffsetDateTime, PrimitiveDateTime};
 
+use crate::audit::{NewAuditEvent, append_on};
 use crate::conn::{Conn, in_transaction, on_conn};
 use crate::db_time::{from_db, to_db};
-use crate::schema::sessions;
+use crate::schema::{sessions, users};
 use crate::users::{NewUser, UserRecord, insert_on as insert_on_users};
 use crate::{DbPool, RepoError};
 
@@ -175,8 +176,9 @@ pub async fn create_user_with_session(
     })
 }
 
-/// Records a sign-in: sets `last_login`, optionally stores an upgraded password hash, and opens
-/// a session, all in one transaction.
+/// Records a sign-in, all in one transaction: sets `last_login`, optionally stores an
+/// upgraded password hash, forgets the throttle counters `cleared` (a success starts them
+/// over), opens a session and appends `events` (their `session_id` is filled in).
 ///
 /// # Errors
 ///
@@ -184,8 +186,7 @@ pub async fn create_user_with_session(
 /// [`create_user_with_session`]. On error nothing is written.
 pub async fn open_for_login(
     pool: &DbPool,
-    user_id: i64,
-    rehashed_password: Option<&str>,
+    login: Login<'_>,
     session: NewSession<'_>,
 ) -> Result<SessionRecord, RepoError> {
     let mut pooled = pool.get().await?;
@@ -194,32 +195,48 @@ pub async fn open_for_login(
         // not be followed by a fresh session.
         let at = to_db(session.now);
         let changed = on_conn!(conn, |c| diesel::update(
-            crate::schema::users::table
-                .find(user_id)
-                .filter(crate::schema::users::is_active.eq(true))
+            users::table
+                .find(login.user_id)
+                .filter(users::is_active.eq(true))
         )
-        .set((
-            crate::schema::users::last_login.eq(at),
-            crate::schema::users::updated_at.eq(at),
-        ))
+        .set((users::last_login.eq(at), users::updated_at.eq(at)))
         .execute(*c)
         .await)?;
         crate::users::expect_one(changed)?;
-        if let Some(hash) = rehashed_password {
-            let at = to_db(session.now);
-            let changed = on_conn!(conn, |c| diesel::update(
-                crate::schema::users::table.find(user_id)
-            )
-            .set((
-                crate::schema::users::hashed_password.eq(hash),
-                crate::schema::users::updated_at.eq(at),
-            ))
-            .execute(*c)
-            .await)?;
-            crate::users::expect_one(changed)?;
+        if let Some(hash) = login.rehashed_password {
+            on_conn!(conn, |c| diesel::update(users::table.find(login.user_id))
+                .set(users::hashed_password.eq(hash))
+                .execute(*c)
+                .await)?;
         }
-        insert_on(conn, user_id, session).await
+        for key in login.cleared_counters {
+            crate::throttles::clear_on(conn, key).await?;
+        }
+        let opened = insert_on(conn, login.user_id, session).await?;
+        let events: Vec<NewAuditEvent<'_>> = login
+            .events
+            .iter()
+            .map(|event| NewAuditEvent {
+                session_id: Some(&opened.id),
+                ..*event
+            })
+            .collect();
+        append_on(conn, &events).await?;
+        Ok(opened)
     })
+}
+
+/// What a successful sign-in changes besides opening its session.
+#[derive(Debug, Clone, Copy)]
+pub struct Login<'a> {
+    /// The account signing in.
+    pub user_id: i64,
+    /// A hash of the same password with the current scheme, replacing the stored one.
+    pub rehashed_password: Option<&'a str>,
+    /// Throttle counters the success starts over.
+    pub cleared_counters: &'a [String],
+    /// Audit events of the sign-in.
+    pub events: &'a [NewAuditEvent<'a>],
 }
 
 /// The session with id `id`, if any.
@@ -237,25 +254,6 @@ async fn find_on(conn: &mut Conn<'_>, id: &str) -> Result<Option<SessionRecord>,
         .find(id)
         .select(SessionRow::as_select())
         .first(*c)
-        .await
-        .optional())?;
-    Ok(row.map(Into::into))
-}
-
-/// The session whose current refresh token has `jti_hash`, if any.
-///
-/// # Errors
-///
-/// As [`find`].
-pub async fn find_by_jti_hash(
-    pool: &DbPool,
-    jti_hash: &str,
-) -> Result<Option<SessionRecord>, RepoError> {
-    let mut pooled = pool.get().await?;
-    let row: Option<SessionRow> = on_conn!(pooled.conn(), |c| sessions::table
-        .filter(sessions::current_jti_hash.eq(jti_hash))
-        .select(SessionRow::as_select())
-        .first(c)
         .await
         .optional())?;
     Ok(row.map(Into::into))
@@ -304,8 +302,9 @@ pub async fn rotate(
     })
 }
 
-/// Revokes session `id`. Returns `false` when it was already revoked or does not exist, so
-/// signing out twice is harmless.
+/// Revokes session `id` and appends `events` in the same transaction, if it was not revoked
+/// yet. Returns `false` (and writes nothing) when it was already revoked or does not exist,
+/// so signing out twice is harmless.
 ///
 /// # Errors
 ///
@@ -315,21 +314,27 @@ pub async fn revoke(
     id: &str,
     reason: RevokeReason,
     at: OffsetDateTime,
+    events: &[NewAuditEvent<'_>],
 ) -> Result<bool, RepoError> {
     let at = to_db(at);
     let mut pooled = pool.get().await?;
-    let changed = on_conn!(pooled.conn(), |c| diesel::update(
-        sessions::table
-            .find(id)
-            .filter(sessions::revoked_at.is_null())
-    )
-    .set((
-        sessions::revoked_at.eq(at),
-        sessions::revoked_reason.eq(reason.as_str())
-    ))
-    .execute(c)
-    .await)?;
-    Ok(changed == 1)
+    in_transaction!(&mut pooled, |conn| {
+        let changed = on_conn!(conn, |c| diesel::update(
+            sessions::table
+                .find(id)
+                .filter(sessions::revoked_at.is_null())
+        )
+        .set((
+            sessions::revoked_at.eq(at),
+            sessions::revoked_reason.eq(reason.as_str())
+        ))
+        .execute(*c)
+        .await)?;
+        if changed == 1 {
+            append_on(conn, events).await?;
+        }
+        Ok(changed == 1)
+    })
 }
 
 /// Revokes every open session of user `user_id`; returns how many it revoked.
@@ -343,9 +348,17 @@ pub async fn revoke_all_for_user(
     reason: RevokeReason,
     at: OffsetDateTime,
 ) -> Result<usize, RepoError> {
-    let at = to_db(at);
     let mut pooled = pool.get().await?;
-    let changed = on_conn!(pooled.conn(), |c| diesel::update(
+    revoke_all_on(&mut pooled.conn(), user_id, reason, to_db(at)).await
+}
+
+pub(crate) async fn revoke_all_on(
+    conn: &mut Conn<'_>,
+    user_id: i64,
+    reason: RevokeReason,
+    at: PrimitiveDateTime,
+) -> Result<usize, RepoError> {
+    let changed = on_conn!(conn, |c| diesel::update(
         sessions::table
             .filter(sessions::user_id.eq(user_id))
             .filter(sessions::revoked_at.is_null())
@@ -354,7 +367,7 @@ pub async fn revoke_all_for_user(
         sessions::revoked_at.eq(at),
         sessions::revoked_reason.eq(reason.as_str())
     ))
-    .execute(c)
+    .execute(*c)
     .await)?;
     Ok(changed)
 }

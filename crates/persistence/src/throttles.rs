@@ -9,7 +9,7 @@ use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
 use diesel_async::RunQueryDsl;
 use time::{OffsetDateTime, PrimitiveDateTime};
 
-use crate::conn::on_conn;
+use crate::conn::{Conn, on_conn};
 use crate::db_time::{from_db, to_db};
 use crate::schema::throttles;
 use crate::{DbPool, RepoError};
@@ -121,20 +121,18 @@ pub async fn block(
 /// As [`hit`].
 pub async fn clear(pool: &DbPool, key: &str) -> Result<bool, RepoError> {
     let mut pooled = pool.get().await?;
-    let deleted = on_conn!(pooled.conn(), |c| diesel::delete(
-        throttles::table.find(key)
-    )
-    .execute(c)
-    .await)?;
-    Ok(deleted > 0)
+    Ok(clear_on(&mut pooled.conn(), key).await? > 0)
+}
+
+pub(crate) async fn clear_on(conn: &mut Conn<'_>, key: &str) -> Result<usize, RepoError> {
+    let deleted = on_conn!(conn, |c| diesel::delete(throttles::table.find(key))
+        .execute(*c)
+        .await)?;
+    Ok(deleted)
 }
 
 /// Forgets every key that starts with `prefix`; returns how many there were.
-///
-/// # Errors
-///
-/// As [`hit`].
-pub async fn clear_prefix(pool: &DbPool, prefix: &str) -> Result<usize, RepoError> {
+pub(crate) async fn clear_prefix_on(conn: &mut Conn<'_>, prefix: &str) -> Result<usize, RepoError> {
     let pattern = format!(
         "{}%",
         prefix
@@ -142,11 +140,10 @@ pub async fn clear_prefix(pool: &DbPool, prefix: &str) -> Result<usize, RepoErro
             .replace('%', "\\%")
             .replace('_', "\\_")
     );
-    let mut pooled = pool.get().await?;
-    let deleted = on_conn!(pooled.conn(), |c| diesel::delete(
+    let deleted = on_conn!(conn, |c| diesel::delete(
         throttles::table.filter(throttles::key.like(&pattern).escape('\\'))
     )
-    .execute(c)
+    .execute(*c)
     .await)?;
     Ok(deleted)
 }

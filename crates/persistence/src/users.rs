@@ -4,9 +4,11 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use time::{OffsetDateTime, PrimitiveDateTime};
 
+use crate::audit::{NewAuditEvent, append_on};
 use crate::conn::{Conn, in_transaction, on_conn};
 use crate::db_time::{from_db, to_db};
-use crate::schema::{sessions, users};
+use crate::schema::users;
+use crate::sessions::RevokeReason;
 use crate::{DbPool, RepoError};
 
 /// An account as stored.
@@ -183,38 +185,11 @@ pub(crate) async fn insert_on(
     Ok(row.into())
 }
 
-/// Records a successful sign-in at `at`.
-///
-/// # Errors
-///
-/// [`RepoError::NotFound`] when the user is gone; otherwise as [`find_by_id`].
-pub async fn update_last_login(
-    pool: &DbPool,
-    id: i64,
-    at: OffsetDateTime,
-) -> Result<(), RepoError> {
-    let mut pooled = pool.get().await?;
-    update_last_login_on(&mut pooled.conn(), id, at).await
-}
-
-pub(crate) async fn update_last_login_on(
-    conn: &mut Conn<'_>,
-    id: i64,
-    at: OffsetDateTime,
-) -> Result<(), RepoError> {
-    let at = to_db(at);
-    let changed = on_conn!(conn, |c| diesel::update(users::table.find(id))
-        .set((users::last_login.eq(at), users::updated_at.eq(at)))
-        .execute(*c)
-        .await)?;
-    expect_one(changed)
-}
-
 /// Replaces the stored password hash (a rehash after sign-in, or a password change).
 ///
 /// # Errors
 ///
-/// As [`update_last_login`].
+/// [`RepoError::NotFound`] when the user is gone; otherwise as [`find_by_id`].
 pub async fn update_password_hash(
     pool: &DbPool,
     id: i64,
@@ -233,49 +208,126 @@ pub async fn update_password_hash(
     expect_one(changed)
 }
 
-/// Re-enables an account.
-///
-/// # Errors
-///
-/// As [`update_last_login`].
-pub async fn activate(pool: &DbPool, id: i64, at: OffsetDateTime) -> Result<(), RepoError> {
-    let at = to_db(at);
-    let mut pooled = pool.get().await?;
-    let changed = on_conn!(pooled.conn(), |c| diesel::update(users::table.find(id))
-        .set((users::is_active.eq(true), users::updated_at.eq(at)))
-        .execute(c)
-        .await)?;
-    expect_one(changed)
+/// How an account is named: by key, or by email or username without regard to case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserKey<'a> {
+    /// The account's key.
+    Id(i64),
+    /// The account's email.
+    Email(&'a str),
+    /// The account's username.
+    Username(&'a str),
 }
 
-/// Disables an account and revokes all of its sessions, in one transaction. Returns how many
-/// sessions were revoked.
+/// Stamps `updated_at` on the account `key` names and returns it: the first statement of a
+/// transaction that acts on one account, so the row is found and write-locked in one step.
+async fn touch_on(
+    conn: &mut Conn<'_>,
+    key: UserKey<'_>,
+    at: PrimitiveDateTime,
+) -> Result<UserRecord, RepoError> {
+    macro_rules! touch {
+        ($filter:expr) => {
+            on_conn!(conn, |c| diesel::update(users::table.filter($filter))
+                .set(users::updated_at.eq(at))
+                .returning(UserRow::as_returning())
+                .get_result(*c)
+                .await)
+        };
+    }
+    let row: UserRow = match key {
+        UserKey::Id(id) => touch!(users::id.eq(id)),
+        UserKey::Email(email) => touch!(users::email_normalized.eq(normalize(email))),
+        UserKey::Username(name) => touch!(users::username_normalized.eq(normalize(name))),
+    }?;
+    Ok(row.into())
+}
+
+/// Enables or disables the account `key` names, in one transaction with `event` (its
+/// `user_id` is filled in). Disabling also revokes all of the account's open sessions.
+/// Returns the account as it was before and how many sessions were revoked.
 ///
 /// # Errors
 ///
-/// As [`update_last_login`]; on error nothing is changed.
-pub async fn deactivate(pool: &DbPool, id: i64, at: OffsetDateTime) -> Result<usize, RepoError> {
+/// [`RepoError::NotFound`] when no account matches; database failures as
+/// [`RepoError::Unavailable`] or [`RepoError::Database`]. On error nothing is changed.
+pub async fn set_active(
+    pool: &DbPool,
+    key: UserKey<'_>,
+    active: bool,
+    at: OffsetDateTime,
+    event: NewAuditEvent<'_>,
+) -> Result<(UserRecord, usize), RepoError> {
     let at = to_db(at);
     let mut pooled = pool.get().await?;
     in_transaction!(&mut pooled, |conn| {
-        let changed = on_conn!(conn, |c| diesel::update(users::table.find(id))
-            .set((users::is_active.eq(false), users::updated_at.eq(at)))
+        let user = touch_on(conn, key, at).await?;
+        on_conn!(conn, |c| diesel::update(users::table.find(user.id))
+            .set(users::is_active.eq(active))
             .execute(*c)
             .await)?;
-        expect_one(changed)?;
-        let revoked = on_conn!(conn, |c| diesel::update(
-            sessions::table
-                .filter(sessions::user_id.eq(id))
-                .filter(sessions::revoked_at.is_null())
-        )
-        .set((
-            sessions::revoked_at.eq(at),
-            sessions::revoked_reason.eq(crate::sessions::RevokeReason::Deactivated.as_str())
+        let revoked = if active {
+            0
+        } else {
+            crate::sessions::revoke_all_on(conn, user.id, RevokeReason::Deactivated, at).await?
+        };
+        let event = NewAuditEvent {
+            user_id: Some(user.id),
+            ..event
+        };
+        append_on(conn, &[event]).await?;
+        Ok((
+            UserRecord {
+                is_active: active,
+                ..user
+            },
+            revoked,
         ))
-        .execute(*c)
-        .await)?;
-        Ok(revoked)
     })
+}
+
+/// Clears the throttling counters of the account `key` names, in one transaction with
+/// `event` (its `user_id` is filled in): the keys `counters(id)` returns, exactly and as
+/// prefixes. Returns the account and how many counters were cleared.
+///
+/// # Errors
+///
+/// As [`set_active`].
+pub async fn clear_counters(
+    pool: &DbPool,
+    key: UserKey<'_>,
+    counters: impl Fn(i64) -> CounterKeys + Send + Sync,
+    at: OffsetDateTime,
+    event: NewAuditEvent<'_>,
+) -> Result<(UserRecord, usize), RepoError> {
+    let at = to_db(at);
+    let mut pooled = pool.get().await?;
+    in_transaction!(&mut pooled, |conn| {
+        let user = touch_on(conn, key, at).await?;
+        let keys = counters(user.id);
+        let mut cleared = 0;
+        for exact in &keys.exact {
+            cleared += crate::throttles::clear_on(conn, exact).await?;
+        }
+        for prefix in &keys.prefixes {
+            cleared += crate::throttles::clear_prefix_on(conn, prefix).await?;
+        }
+        let event = NewAuditEvent {
+            user_id: Some(user.id),
+            ..event
+        };
+        append_on(conn, &[event]).await?;
+        Ok((user, cleared))
+    })
+}
+
+/// Throttle counters to clear: whole keys and key prefixes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CounterKeys {
+    /// Keys cleared as given.
+    pub exact: Vec<String>,
+    /// Every key starting with one of these is cleared.
+    pub prefixes: Vec<String>,
 }
 
 pub(crate) fn expect_one(changed: usize) -> Result<(), RepoError> {

@@ -1,10 +1,11 @@
 //! Repository tests, each run on SQLite and (with `TEST_DATABASE_URL`) on PostgreSQL.
 #![cfg(test)]
 
+use auth_persistence::audit::{self, NewAuditEvent};
 use auth_persistence::db_test;
-use auth_persistence::sessions::{self, NewSession, RevokeReason, Rotation};
+use auth_persistence::sessions::{self, Login, NewSession, RevokeReason, Rotation};
 use auth_persistence::test_support::TestDb;
-use auth_persistence::users::{self, NewUser};
+use auth_persistence::users::{self, CounterKeys, NewUser, UserKey};
 use auth_persistence::{DbConfig, DbPool, RepoError};
 use time::{Duration, OffsetDateTime};
 
@@ -27,6 +28,29 @@ fn new_session(id: &str) -> NewSession<'_> {
         jti_hash: "h0",
         now: now(),
         expires_at: now() + Duration::days(7),
+    }
+}
+
+/// A sign-in of `user_id` that changes nothing else.
+fn login(user_id: i64, rehashed_password: Option<&str>) -> Login<'_> {
+    Login {
+        user_id,
+        rehashed_password,
+        cleared_counters: &[],
+        events: &[],
+    }
+}
+
+/// An audit event named `event` about nobody yet.
+fn event(event: &str) -> NewAuditEvent<'_> {
+    NewAuditEvent {
+        occurred_at: now(),
+        event,
+        reason: None,
+        request_id: None,
+        user_id: None,
+        session_id: None,
+        client_ip: None,
     }
 }
 
@@ -88,14 +112,13 @@ db_test!(async fn timestamps_round_trip_in_utc(db) {
     let at = time::macros::datetime!(2024-01-15 10:30:45.123456 UTC);
     let created = users::insert(db.pool(), NewUser { now: at, ..ann() }).await.unwrap();
     assert_eq!(created.created_at, at);
-    users::update_last_login(db.pool(), created.id, at + Duration::seconds(1)).await.unwrap();
+    let later = NewSession { now: at + Duration::seconds(1), ..new_session("s1") };
+    sessions::open_for_login(db.pool(), login(created.id, None), later).await.unwrap();
     let found = users::find_by_id(db.pool(), created.id).await.unwrap().unwrap();
     assert_eq!(found.last_login, Some(at + Duration::seconds(1)));
 });
 
 db_test!(async fn updates_of_a_missing_user_are_not_found(db) {
-    let err = users::update_last_login(db.pool(), 999, now()).await.unwrap_err();
-    assert!(matches!(err, RepoError::NotFound), "{err:?}");
     let err = users::update_password_hash(db.pool(), 999, "x", now()).await.unwrap_err();
     assert!(matches!(err, RepoError::NotFound), "{err:?}");
 });
@@ -113,7 +136,7 @@ db_test!(async fn registration_writes_user_and_session_or_nothing(db) {
 
 db_test!(async fn login_records_last_login_rehash_and_a_session_together(db) {
     let (user, _) = user_with_session(db, "s1").await;
-    let session = sessions::open_for_login(db.pool(), user.id, Some("$argon2id$new"), new_session("s2"))
+    let session = sessions::open_for_login(db.pool(), login(user.id, Some("$argon2id$new")), new_session("s2"))
         .await
         .unwrap();
     assert_eq!(session.user_id, user.id);
@@ -121,7 +144,7 @@ db_test!(async fn login_records_last_login_rehash_and_a_session_together(db) {
     assert_eq!(found.hashed_password, "$argon2id$new");
     assert!(found.last_login.is_some());
     // A failing session insert rolls back the last_login and the rehash.
-    let err = sessions::open_for_login(db.pool(), user.id, Some("$argon2id$newer"), new_session("s2")).await;
+    let err = sessions::open_for_login(db.pool(), login(user.id, Some("$argon2id$newer")), new_session("s2")).await;
     assert!(matches!(err, Err(RepoError::Conflict)), "{err:?}");
     let after = users::find_by_id(db.pool(), user.id).await.unwrap().unwrap();
     assert_eq!(after.hashed_password, "$argon2id$new");
@@ -140,8 +163,6 @@ db_test!(async fn rotation_replaces_the_current_token_once(db) {
     let Rotation::Stale(stale) = again else { panic!("{again:?}") };
     assert_eq!(stale.current_jti_hash, "h1", "a stale rotation changes nothing");
     assert_eq!(sessions::rotate(db.pool(), "nope", "h0", "h1", now()).await.unwrap(), Rotation::Missing);
-    let by_hash = sessions::find_by_jti_hash(db.pool(), "h1").await.unwrap().unwrap();
-    assert_eq!(by_hash.id, "s1");
 });
 
 db_test!(async fn fifty_concurrent_rotations_of_one_token_have_one_winner(db) {
@@ -160,8 +181,11 @@ db_test!(async fn fifty_concurrent_rotations_of_one_token_have_one_winner(db) {
 
 db_test!(async fn revoked_sessions_cannot_rotate_and_revoking_twice_is_harmless(db) {
     user_with_session(db, "s1").await;
-    assert!(sessions::revoke(db.pool(), "s1", RevokeReason::Logout, now()).await.unwrap());
-    assert!(!sessions::revoke(db.pool(), "s1", RevokeReason::Logout, now()).await.unwrap());
+    let logout = [event("logout")];
+    assert!(sessions::revoke(db.pool(), "s1", RevokeReason::Logout, now(), &logout).await.unwrap());
+    assert!(!sessions::revoke(db.pool(), "s1", RevokeReason::Logout, now(), &logout).await.unwrap());
+    let events = audit::recent(db.pool(), 10).await.unwrap();
+    assert_eq!(events.len(), 1, "the event is written with the revocation only: {events:?}");
     let session = sessions::find(db.pool(), "s1").await.unwrap().unwrap();
     assert!(session.is_revoked());
     assert_eq!(session.revoked_reason.as_deref(), Some("logout"));
@@ -171,7 +195,7 @@ db_test!(async fn revoked_sessions_cannot_rotate_and_revoking_twice_is_harmless(
 
 db_test!(async fn revoking_all_of_a_user_leaves_other_users_alone(db) {
     let (user, _) = user_with_session(db, "s1").await;
-    sessions::open_for_login(db.pool(), user.id, None, new_session("s2")).await.unwrap();
+    sessions::open_for_login(db.pool(), login(user.id, None), new_session("s2")).await.unwrap();
     let bob = NewUser { email: "bob@example.com", username: "bob", ..ann() };
     let (_, bobs) = sessions::create_user_with_session(db.pool(), bob, new_session("s3")).await.unwrap();
     let revoked = sessions::revoke_all_for_user(db.pool(), user.id, RevokeReason::Admin, now()).await.unwrap();
@@ -181,13 +205,40 @@ db_test!(async fn revoking_all_of_a_user_leaves_other_users_alone(db) {
 
 db_test!(async fn deactivating_a_user_revokes_every_session(db) {
     let (user, _) = user_with_session(db, "s1").await;
-    assert_eq!(users::deactivate(db.pool(), user.id, now()).await.unwrap(), 1);
+    let (off, revoked) = users::set_active(db.pool(), UserKey::Email("ANN@example.com"), false, now(), event("deactivate")).await.unwrap();
+    assert_eq!((off.id, off.is_active, revoked), (user.id, false, 1));
     let found = users::find_by_id(db.pool(), user.id).await.unwrap().unwrap();
     assert!(!found.is_active);
     let session = sessions::find(db.pool(), "s1").await.unwrap().unwrap();
     assert_eq!(session.revoked_reason.as_deref(), Some("deactivated"));
-    users::activate(db.pool(), user.id, now()).await.unwrap();
+    users::set_active(db.pool(), UserKey::Username("ann_1"), true, now(), event("activate")).await.unwrap();
     assert!(users::find_by_id(db.pool(), user.id).await.unwrap().unwrap().is_active);
+    let events = audit::recent(db.pool(), 10).await.unwrap();
+    let names: Vec<_> = events.iter().map(|e| (e.event.as_str(), e.user_id)).collect();
+    assert_eq!(names, [("activate", Some(user.id)), ("deactivate", Some(user.id))]);
+});
+
+db_test!(async fn an_action_on_an_unknown_user_is_not_found_and_writes_nothing(db) {
+    let err = users::set_active(db.pool(), UserKey::Id(999), false, now(), event("deactivate")).await.unwrap_err();
+    assert!(matches!(err, RepoError::NotFound), "{err:?}");
+    let keys = |_| CounterKeys::default();
+    let err = users::clear_counters(db.pool(), UserKey::Email("ghost@example.com"), keys, now(), event("unlock")).await.unwrap_err();
+    assert!(matches!(err, RepoError::NotFound), "{err:?}");
+    assert!(audit::recent(db.pool(), 10).await.unwrap().is_empty());
+});
+
+db_test!(async fn a_login_writes_its_events_with_its_session_and_clears_its_counters(db) {
+    use auth_persistence::throttles;
+    let (user, _) = user_with_session(db, "s1").await;
+    throttles::hit(db.pool(), "acct:user=1", now(), now()).await.unwrap();
+    let cleared = ["acct:user=1".to_owned()];
+    let events = [event("login_succeeded")];
+    let sign_in = Login { cleared_counters: &cleared, events: &events, ..login(user.id, None) };
+    sessions::open_for_login(db.pool(), sign_in, new_session("s2")).await.unwrap();
+    assert!(!throttles::clear(db.pool(), "acct:user=1").await.unwrap(), "already cleared");
+    let stored = audit::recent(db.pool(), 10).await.unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].session_id.as_deref(), Some("s2"));
 });
 
 db_test!(async fn migrations_are_idempotent(db) {
@@ -231,8 +282,13 @@ db_test!(async fn throttle_prefix_clearing_treats_wildcards_literally(db) {
     for key in ["ipacct:a_b|1", "ipacct:a_b|2", "ipacct:axb|1", "ipacct:a%|1"] {
         throttles::hit(db.pool(), key, now, now).await.unwrap();
     }
-    assert_eq!(throttles::clear_prefix(db.pool(), "ipacct:a_b|").await.unwrap(), 2);
-    assert_eq!(throttles::clear_prefix(db.pool(), "ipacct:a%").await.unwrap(), 1);
+    users::insert(db.pool(), ann()).await.unwrap();
+    let by_prefix = |prefix: &'static str| move |_| CounterKeys { exact: vec![], prefixes: vec![prefix.to_owned()] };
+    let ann = UserKey::Username("ann_1");
+    let (_, cleared) = users::clear_counters(db.pool(), ann, by_prefix("ipacct:a_b|"), now, event("unlock")).await.unwrap();
+    assert_eq!(cleared, 2);
+    let (_, cleared) = users::clear_counters(db.pool(), ann, by_prefix("ipacct:a%"), now, event("unlock")).await.unwrap();
+    assert_eq!(cleared, 1);
     assert!(throttles::clear(db.pool(), "ipacct:axb|1").await.unwrap());
 });
 
@@ -250,8 +306,8 @@ db_test!(async fn concurrent_hits_on_one_key_each_get_a_distinct_count(db) {
 
 db_test!(async fn an_inactive_account_gets_no_new_session(db) {
     let (user, _) = user_with_session(db, "s1").await;
-    users::deactivate(db.pool(), user.id, now()).await.unwrap();
-    let err = sessions::open_for_login(db.pool(), user.id, None, new_session("s2")).await;
+    users::set_active(db.pool(), UserKey::Id(user.id), false, now(), event("deactivate")).await.unwrap();
+    let err = sessions::open_for_login(db.pool(), login(user.id, None), new_session("s2")).await;
     assert!(matches!(err, Err(RepoError::NotFound)), "{err:?}");
     assert!(sessions::find(db.pool(), "s2").await.unwrap().is_none(), "nothing written");
 });

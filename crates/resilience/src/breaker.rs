@@ -7,7 +7,10 @@ use std::time::Instant;
 
 use crate::machine::{Machine, Transition};
 use crate::permit::{Permit, classify};
-use crate::{BreakerConfig, BreakerSnapshot, CircuitError, CircuitState, Clock, SystemClock};
+use crate::{
+    BreakerConfig, BreakerSnapshot, CircuitError, CircuitState, MonotonicClock,
+    SystemMonotonicClock,
+};
 
 /// Stops calling a dependency that keeps failing, and probes it again later.
 ///
@@ -31,9 +34,9 @@ use crate::{BreakerConfig, BreakerSnapshot, CircuitError, CircuitState, Clock, S
 /// ```
 /// use std::sync::Arc;
 /// use std::time::Duration;
-/// use auth_resilience::{BreakerConfig, CircuitBreaker, CircuitError, CircuitState, ManualClock};
+/// use auth_resilience::{BreakerConfig, CircuitBreaker, CircuitError, CircuitState, ManualMonotonicClock};
 ///
-/// let clock = ManualClock::new();
+/// let clock = ManualMonotonicClock::new();
 /// let config = BreakerConfig { failure_threshold: 1, recovery_timeout: Duration::from_secs(10) };
 /// let breaker = CircuitBreaker::with_clock("db", config, Arc::new(clock.clone()));
 ///
@@ -49,22 +52,22 @@ use crate::{BreakerConfig, BreakerSnapshot, CircuitError, CircuitState, Clock, S
 #[derive(Debug)]
 pub struct CircuitBreaker {
     name: String,
-    clock: Arc<dyn Clock>,
+    clock: Arc<dyn MonotonicClock>,
     machine: Mutex<Machine>,
 }
 
 impl CircuitBreaker {
     /// A closed breaker on the system clock; `name` labels its log lines.
     pub fn new(name: impl Into<String>, config: BreakerConfig) -> Self {
-        Self::with_clock(name, config, Arc::new(SystemClock))
+        Self::with_clock(name, config, Arc::new(SystemMonotonicClock))
     }
 
     /// A closed breaker that reads time from `clock`, such as a
-    /// [`ManualClock`](crate::ManualClock) in tests.
+    /// [`ManualMonotonicClock`](crate::ManualMonotonicClock) in tests.
     pub fn with_clock(
         name: impl Into<String>,
         config: BreakerConfig,
-        clock: Arc<dyn Clock>,
+        clock: Arc<dyn MonotonicClock>,
     ) -> Self {
         Self {
             name: name.into(),
@@ -198,7 +201,7 @@ mod tests {
     use std::time::Instant;
 
     use super::CircuitBreaker;
-    use crate::{BreakerConfig, CircuitState, Clock};
+    use crate::{BreakerConfig, CircuitState, MonotonicClock};
 
     /// A clock whose first reading panics, poisoning the breaker's lock mid-update.
     #[derive(Debug, Default)]
@@ -206,7 +209,7 @@ mod tests {
         failed_once: AtomicBool,
     }
 
-    impl Clock for FaultyClock {
+    impl MonotonicClock for FaultyClock {
         fn now(&self) -> Instant {
             assert!(
                 self.failed_once.swap(true, Ordering::SeqCst),

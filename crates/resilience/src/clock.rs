@@ -6,27 +6,27 @@ use std::time::{Duration, Instant};
 /// A source of monotonic time.
 ///
 /// The breaker reads its clock to decide when an open circuit may try again. Production code
-/// uses [`SystemClock`]; tests use [`ManualClock`] and move time forward by hand.
+/// uses [`SystemMonotonicClock`]; tests use [`ManualMonotonicClock`] and move time forward by hand.
 ///
 /// ```
 /// use std::time::Duration;
-/// use auth_resilience::{Clock, ManualClock};
+/// use auth_resilience::{MonotonicClock, ManualMonotonicClock};
 ///
-/// let clock = ManualClock::new();
+/// let clock = ManualMonotonicClock::new();
 /// let start = clock.now();
 /// clock.advance(Duration::from_secs(3));
 /// assert_eq!(clock.now() - start, Duration::from_secs(3));
 /// ```
-pub trait Clock: Send + Sync + std::fmt::Debug {
+pub trait MonotonicClock: Send + Sync + std::fmt::Debug {
     /// The current instant. Successive calls never go backwards.
     fn now(&self) -> Instant;
 }
 
 /// The real monotonic clock, [`Instant::now`].
 #[derive(Debug, Default, Clone, Copy)]
-pub struct SystemClock;
+pub struct SystemMonotonicClock;
 
-impl Clock for SystemClock {
+impl MonotonicClock for SystemMonotonicClock {
     fn now(&self) -> Instant {
         Instant::now()
     }
@@ -40,20 +40,20 @@ impl Clock for SystemClock {
 /// ```
 /// use std::sync::Arc;
 /// use std::time::Duration;
-/// use auth_resilience::{Clock, ManualClock};
+/// use auth_resilience::{MonotonicClock, ManualMonotonicClock};
 ///
-/// let clock = ManualClock::new();
-/// let shared: Arc<dyn Clock> = Arc::new(clock.clone());
+/// let clock = ManualMonotonicClock::new();
+/// let shared: Arc<dyn MonotonicClock> = Arc::new(clock.clone());
 /// let before = shared.now();
 /// clock.advance(Duration::from_millis(250));
 /// assert_eq!(shared.now() - before, Duration::from_millis(250));
 /// ```
 #[derive(Debug, Clone)]
-pub struct ManualClock {
+pub struct ManualMonotonicClock {
     now: Arc<Mutex<Instant>>,
 }
 
-impl ManualClock {
+impl ManualMonotonicClock {
     /// A clock stopped at the real [`Instant::now`] of its creation.
     pub fn new() -> Self {
         Self {
@@ -72,13 +72,13 @@ impl ManualClock {
     }
 }
 
-impl Default for ManualClock {
+impl Default for ManualMonotonicClock {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl Clock for ManualClock {
+impl MonotonicClock for ManualMonotonicClock {
     fn now(&self) -> Instant {
         *self.now.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -88,11 +88,11 @@ impl Clock for ManualClock {
 mod tests {
     use std::time::Duration;
 
-    use super::{Clock, ManualClock, SystemClock};
+    use super::{ManualMonotonicClock, MonotonicClock, SystemMonotonicClock};
 
     #[test]
     fn manual_clock_stands_still_until_advanced() {
-        let clock = ManualClock::new();
+        let clock = ManualMonotonicClock::new();
         let start = clock.now();
         assert_eq!(clock.now(), start);
         clock.advance(Duration::from_secs(2));
@@ -102,7 +102,7 @@ mod tests {
 
     #[test]
     fn manual_clock_clones_share_one_time() {
-        let clock = ManualClock::new();
+        let clock = ManualMonotonicClock::new();
         let other = clock.clone();
         other.advance(Duration::from_secs(9));
         assert_eq!(clock.now(), other.now());
@@ -110,7 +110,7 @@ mod tests {
 
     #[test]
     fn manual_clock_ignores_an_advance_that_would_overflow() {
-        let clock = ManualClock::default();
+        let clock = ManualMonotonicClock::default();
         let start = clock.now();
         clock.advance(Duration::MAX);
         assert_eq!(clock.now(), start);
@@ -118,7 +118,7 @@ mod tests {
 
     #[test]
     fn system_clock_never_goes_backwards() {
-        let first = SystemClock.now();
-        assert!(SystemClock.now() >= first);
+        let first = SystemMonotonicClock.now();
+        assert!(SystemMonotonicClock.now() >= first);
     }
 }

@@ -1,25 +1,20 @@
-//! The error a breaker-wrapped call returns, and how it becomes the service's [`AppError`].
+//! The error a breaker-wrapped call returns.
 
 use std::time::Duration;
-
-use auth_errors::AppError;
 
 /// Why a call through a [`CircuitBreaker`](crate::CircuitBreaker) did not succeed.
 ///
 /// Either the breaker refused to run it ([`Open`](Self::Open)), or it ran and returned its own
-/// error ([`Inner`](Self::Inner)). Converting to [`AppError`] maps `Open` to
-/// [`AppError::CircuitOpen`] (503 with `Retry-After`) and `Inner` through its own conversion.
+/// error ([`Inner`](Self::Inner)). A transport typically answers `Open` with "unavailable,
+/// retry after [`retry_after`](Self::retry_after)".
 ///
 /// ```
 /// use std::time::Duration;
-/// use auth_errors::AppError;
 /// use auth_resilience::CircuitError;
 ///
-/// let open: CircuitError<AppError> = CircuitError::Open { retry_after: Duration::from_secs(4) };
+/// let open: CircuitError<std::io::Error> = CircuitError::Open { retry_after: Duration::from_secs(4) };
+/// assert!(open.is_open());
 /// assert_eq!(open.retry_after(), Some(Duration::from_secs(4)));
-/// let err = AppError::from(open);
-/// assert_eq!(err.status(), 503);
-/// assert_eq!(err.retry_after(), Some(Duration::from_secs(4)));
 /// ```
 #[derive(Debug, thiserror::Error)]
 pub enum CircuitError<E> {
@@ -73,48 +68,14 @@ impl<E> CircuitError<E> {
     }
 }
 
-impl<E: Into<AppError>> From<CircuitError<E>> for AppError {
-    fn from(err: CircuitError<E>) -> Self {
-        match err {
-            CircuitError::Open { retry_after } => AppError::CircuitOpen { retry_after },
-            CircuitError::Inner(inner) => inner.into(),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
-
-    use auth_errors::{AppError, ErrorCode};
 
     use super::CircuitError;
 
     #[derive(Debug, PartialEq)]
     struct Duplicate;
-
-    impl From<Duplicate> for AppError {
-        fn from(_: Duplicate) -> Self {
-            AppError::UserExists
-        }
-    }
-
-    #[test]
-    fn open_becomes_circuit_open_with_the_same_retry_after() {
-        let err = AppError::from(CircuitError::<Duplicate>::Open {
-            retry_after: Duration::from_millis(1500),
-        });
-        assert!(matches!(err, AppError::CircuitOpen { retry_after }
-            if retry_after == Duration::from_millis(1500)));
-        assert_eq!(err.error_code(), ErrorCode::ServiceUnavailable);
-    }
-
-    #[test]
-    fn inner_errors_use_their_own_conversion() {
-        let err = AppError::from(CircuitError::Inner(Duplicate));
-        assert_eq!(err.error_code(), ErrorCode::UserExists);
-        assert_eq!(err.status(), 409);
-    }
 
     #[test]
     fn helpers_tell_a_refusal_from_an_inner_error() {

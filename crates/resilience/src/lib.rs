@@ -2,11 +2,12 @@
 //!
 //! - [`CircuitBreaker`] stops calling a dependency (the database) after repeated
 //!   infrastructure failures, refuses calls with [`CircuitError::Open`] for a while, then lets
-//!   one trial call probe it. `Open` converts into [`auth_errors::AppError::CircuitOpen`], a
-//!   503 with `Retry-After`. [`CircuitBreaker::state`] feeds readiness checks.
+//!   one trial call probe it. A transport answers `Open` as "unavailable, retry after
+//!   [`CircuitError::retry_after`]". [`CircuitBreaker::state`] feeds readiness checks.
 //! - [`retry`] repeats an operation with capped exponential backoff within a time budget, for
 //!   the bounded wait on the database at start-up.
-//! - [`Clock`] makes time injectable: [`ManualClock`] drives the breaker in tests, no sleeps.
+//! - [`MonotonicClock`] makes time injectable: [`ManualMonotonicClock`] drives the breaker in
+//!   tests, no sleeps. (It is monotonic time, unlike the wall clock tokens are stamped with.)
 //!
 //! The crate must not depend on I/O, HTTP or database crates: callers wrap their own calls
 //! and tell the breaker, through a predicate, which of their errors mean "the dependency is
@@ -17,20 +18,10 @@
 //! A repository call from another crate, where only outages trip the breaker:
 //!
 //! ```
-//! use auth_errors::AppError;
-//! use auth_resilience::{BreakerConfig, CircuitBreaker, CircuitState};
+//! use auth_resilience::{BreakerConfig, CircuitBreaker, CircuitError, CircuitState};
 //!
 //! #[derive(Debug)]
 //! enum RepoError { Unavailable, Conflict }
-//!
-//! impl From<RepoError> for AppError {
-//!     fn from(err: RepoError) -> Self {
-//!         match err {
-//!             RepoError::Unavailable => AppError::database_unavailable("pool timed out"),
-//!             RepoError::Conflict => AppError::UserExists,
-//!         }
-//!     }
-//! }
 //!
 //! async fn insert_user(answer: Result<u64, RepoError>) -> Result<u64, RepoError> {
 //!     answer
@@ -43,16 +34,16 @@
 //! futures::executor::block_on(async {
 //!     // A conflict is an answer from a healthy database: it never trips the breaker.
 //!     let err = breaker.call(insert_user(Err(RepoError::Conflict)), trips).await.unwrap_err();
-//!     assert_eq!(AppError::from(err).status(), 409);
+//!     assert!(matches!(err, CircuitError::Inner(RepoError::Conflict)));
 //!
 //!     for _ in 0..2 {
 //!         let _ = breaker.call(insert_user(Err(RepoError::Unavailable)), trips).await;
 //!     }
 //!     assert_eq!(breaker.state(), CircuitState::Open);
 //!
-//!     // Now calls are refused without running, as a 503 with Retry-After.
-//!     let err: AppError = breaker.call(insert_user(Ok(7)), trips).await.unwrap_err().into();
-//!     assert_eq!(err.status(), 503);
+//!     // Now calls are refused without running, with the time until a trial may run.
+//!     let err = breaker.call(insert_user(Ok(7)), trips).await.unwrap_err();
+//!     assert!(err.is_open());
 //!     assert!(err.retry_after().is_some());
 //! });
 //! ```
@@ -66,7 +57,7 @@ mod retry;
 mod state;
 
 pub use breaker::CircuitBreaker;
-pub use clock::{Clock, ManualClock, SystemClock};
+pub use clock::{ManualMonotonicClock, MonotonicClock, SystemMonotonicClock};
 pub use error::CircuitError;
 pub use machine::HALF_OPEN_RETRY_AFTER;
 pub use retry::{RetryPolicy, retry};

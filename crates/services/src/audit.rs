@@ -1,39 +1,22 @@
 //! The audit trail: security events written to the append-only `audit_events` table and to
 //! the log (target `audit`), with the request's id and client address.
 //!
-//! The transport sets the request context once per request with [`with_request_context`]
-//! (a task-local, the counterpart of the Python service's context variable), so service
-//! signatures stay free of transport details. Recording never fails a request: a lost audit
-//! row is logged as an error instead.
+//! Events that record a state change (a sign-in, a revoked session, a deactivation, an
+//! unlock, a rehash) are handed to the repository function that makes the change and written
+//! in its transaction, so the trail never disagrees with the data. Events that change nothing
+//! (a failed attempt, a lockout noticed by counting) are written best-effort by [`Auditor`]:
+//! a lost row is logged as an error and never fails the request.
 
-use std::future::Future;
-use std::net::IpAddr;
 use std::sync::Arc;
 
 use auth_crypto::Clock;
 use auth_persistence::DbPool;
 use auth_persistence::audit::{self, NewAuditEvent};
 use auth_resilience::CircuitBreaker;
+use time::OffsetDateTime;
 
+use crate::RequestContext;
 use crate::guard::guarded;
-
-tokio::task_local! {
-    static CONTEXT: RequestContext;
-}
-
-/// Who is asking: set by the transport for the duration of one request.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RequestContext {
-    /// The request id (as echoed in `X-Request-ID`).
-    pub request_id: Option<String>,
-    /// The client's address.
-    pub client_ip: Option<IpAddr>,
-}
-
-/// Runs `work` with `context` visible to the audit trail.
-pub async fn with_request_context<F: Future>(context: RequestContext, work: F) -> F::Output {
-    CONTEXT.scope(context, work).await
-}
 
 /// The kinds of audited events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,7 +58,80 @@ impl AuditEvent {
     }
 }
 
-/// Writes audit events.
+/// One event about to be recorded, owning its text.
+#[derive(Debug, Clone)]
+pub(crate) struct AuditRow {
+    event: AuditEvent,
+    reason: Option<&'static str>,
+    user_id: Option<i64>,
+    session_id: Option<String>,
+    request_id: Option<String>,
+    client_ip: Option<String>,
+    at: OffsetDateTime,
+}
+
+impl AuditRow {
+    /// `event` at `at`, caused by the request `context` describes.
+    pub(crate) fn new(event: AuditEvent, context: &RequestContext, at: OffsetDateTime) -> Self {
+        Self {
+            event,
+            reason: None,
+            user_id: None,
+            session_id: None,
+            request_id: context.request_id.clone(),
+            client_ip: context.client_ip.map(|ip| ip.to_string()),
+            at,
+        }
+    }
+
+    /// Concerns account `user_id`.
+    pub(crate) fn user(mut self, user_id: i64) -> Self {
+        self.user_id = Some(user_id);
+        self
+    }
+
+    /// Concerns session `session_id`.
+    pub(crate) fn session(mut self, session_id: &str) -> Self {
+        self.session_id = Some(session_id.to_owned());
+        self
+    }
+
+    /// With an internal reason (never shown to clients).
+    pub(crate) fn reason(mut self, reason: &'static str) -> Self {
+        self.reason = Some(reason);
+        self
+    }
+
+    /// The row as the data layer takes it.
+    pub(crate) fn as_new(&self) -> NewAuditEvent<'_> {
+        NewAuditEvent {
+            occurred_at: self.at,
+            event: self.event.as_str(),
+            reason: self.reason,
+            request_id: self.request_id.as_deref(),
+            user_id: self.user_id,
+            session_id: self.session_id.as_deref(),
+            client_ip: self.client_ip.as_deref(),
+        }
+    }
+
+    /// Writes the event to the log (once its row is stored or handed to a transaction that
+    /// committed). `user_id` and `session_id` are given where the row's own were filled in by
+    /// the data layer.
+    pub(crate) fn log(&self, user_id: Option<i64>, session_id: Option<&str>) {
+        tracing::info!(
+            target: "audit",
+            event = self.event.as_str(),
+            reason = self.reason,
+            user_id = self.user_id.or(user_id),
+            session_id = self.session_id.as_deref().or(session_id),
+            client_ip = self.client_ip.as_deref(),
+            "audit event"
+        );
+    }
+}
+
+/// Writes events that change nothing, best-effort.
 #[derive(Debug, Clone)]
 pub(crate) struct Auditor {
     pool: DbPool,
@@ -92,36 +148,16 @@ impl Auditor {
         }
     }
 
-    /// Records `event`; never fails the caller.
-    pub(crate) async fn record(
-        &self,
-        event: AuditEvent,
-        reason: Option<&str>,
-        user_id: Option<i64>,
-        session_id: Option<&str>,
-    ) {
-        let context = CONTEXT.try_with(Clone::clone).unwrap_or_default();
-        let client_ip = context.client_ip.map(|ip| ip.to_string());
-        tracing::info!(
-            target: "audit",
-            event = event.as_str(),
-            reason,
-            user_id,
-            session_id,
-            client_ip = client_ip.as_deref(),
-            "audit event"
-        );
-        let row = NewAuditEvent {
-            occurred_at: self.clock.now(),
-            event: event.as_str(),
-            reason,
-            request_id: context.request_id.as_deref(),
-            user_id,
-            session_id,
-            client_ip: client_ip.as_deref(),
-        };
-        if let Err(err) = guarded(&self.breaker, audit::append(&self.pool, row)).await {
-            tracing::error!(event = event.as_str(), error = ?err, "audit event not stored");
+    /// An event happening now, for `context`.
+    pub(crate) fn row(&self, event: AuditEvent, context: &RequestContext) -> AuditRow {
+        AuditRow::new(event, context, self.clock.now())
+    }
+
+    /// Records `row`; never fails the caller.
+    pub(crate) async fn record(&self, row: AuditRow) {
+        row.log(None, None);
+        if let Err(err) = guarded(&self.breaker, audit::append(&self.pool, row.as_new())).await {
+            tracing::error!(event = row.event.as_str(), error = ?err, "audit event not stored");
         }
     }
 }

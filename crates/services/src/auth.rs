@@ -1,22 +1,23 @@
-//! `AuthService`: registration and sign-in; token refresh and sign-out live in `tokens.rs`.
+//! `AuthService`: how it is built, and registration. Sign-in lives in `login.rs`; token
+//! refresh, sign-out and identifying a bearer in `tokens.rs`.
 
 use std::sync::Arc;
 
-use auth_crypto::{Clock, PasswordHasher, TokenCodec, TokenKind, Verification, sha256_hex};
-use auth_errors::AppError;
+use auth_crypto::{Clock, PasswordHasher, TokenCodec, TokenKind, sha256_hex};
 use auth_persistence::DbPool;
 use auth_persistence::sessions::{self, NewSession, SessionRecord};
-use auth_persistence::users::{NewUser, UserRecord};
-use auth_resilience::CircuitBreaker;
-use secrecy::ExposeSecret as _;
+use auth_persistence::users::NewUser;
+use auth_resilience::{CircuitBreaker, CircuitState};
 use time::OffsetDateTime;
 
-use crate::audit::{AuditEvent, Auditor};
+use crate::audit::Auditor;
+use crate::error::{DbError, Fault, RegisterError};
 use crate::guard::guarded;
 use crate::hashing::HashingPool;
-use crate::throttle::{Account, Admission};
+use crate::throttle::{Budget, Throttle};
 use crate::{
-    AuthConfig, AuthSession, LoginIdentifier, LoginInput, RegisterInput, Throttle, UserService,
+    AdminService, AuthConfig, AuthSession, RegisterInput, RequestContext, SessionId, User,
+    UserService,
 };
 
 /// Everything [`AuthService`] is built from.
@@ -45,7 +46,6 @@ pub struct AuthService {
 #[derive(Debug)]
 pub(crate) struct Inner {
     pub(crate) pool: DbPool,
-    pub(crate) users: UserService,
     pub(crate) hashing: HashingPool,
     pub(crate) throttle: Throttle,
     pub(crate) auditor: Auditor,
@@ -58,8 +58,6 @@ pub(crate) struct Inner {
 impl AuthService {
     /// Builds the service once; share it behind its internal `Arc` by cloning.
     pub fn new(deps: AuthDeps) -> Self {
-        let users =
-            UserService::with_clock(deps.pool.clone(), deps.breaker.clone(), deps.clock.clone());
         let auditor = Auditor::new(deps.pool.clone(), deps.breaker.clone(), deps.clock.clone());
         let hashing = HashingPool::new(deps.hasher, deps.config.hashing_concurrency);
         let throttle = Throttle::new(
@@ -71,7 +69,6 @@ impl AuthService {
         Self {
             inner: Arc::new(Inner {
                 pool: deps.pool,
-                users,
                 hashing,
                 throttle,
                 auditor,
@@ -83,45 +80,60 @@ impl AuthService {
         }
     }
 
-    /// The user service sharing this service's pool and breaker.
-    pub fn users(&self) -> &UserService {
-        &self.inner.users
+    /// Account look-ups sharing this service's pool and breaker.
+    pub fn users(&self) -> UserService {
+        UserService::new(self.inner.pool.clone(), self.inner.breaker.clone())
     }
 
-    /// The throttling layers (per-address budgets are spent by the transport).
-    pub fn throttle(&self) -> &Throttle {
-        &self.inner.throttle
+    /// Account administration sharing this service's pool, breaker, clock and limits.
+    pub fn admin(&self) -> AdminService {
+        let inner = &self.inner;
+        AdminService::new(
+            inner.pool.clone(),
+            inner.breaker.clone(),
+            inner.clock.clone(),
+        )
     }
 
-    /// Lifts the lock, delays and per-address counters of user `user_id`, by email and by
-    /// username. Returns how many counters were cleared.
+    /// The state of the breaker guarding the database.
+    pub fn database_breaker(&self) -> CircuitState {
+        self.inner.breaker.state()
+    }
+
+    /// Checks that the database answers, for readiness probes (outside the breaker, so a
+    /// probe sees the database itself).
     ///
     /// # Errors
     ///
-    /// `NOT_FOUND` for an unknown user; `SERVICE_UNAVAILABLE` / `INTERNAL_ERROR` on database
-    /// failure.
-    pub async fn unlock(&self, user_id: i64) -> Result<usize, AppError> {
-        let users = &self.inner.users;
-        let user = users.get_by_id(user_id).await?.ok_or(AppError::NotFound)?;
-        users.unlock(&user).await
-    }
-
-    /// The circuit breaker guarding the database (its state feeds readiness).
-    pub fn breaker(&self) -> &CircuitBreaker {
-        &self.inner.breaker
+    /// [`Fault::Unavailable`] when it does not.
+    pub async fn check_database(&self) -> Result<(), Fault> {
+        self.inner
+            .pool
+            .ping()
+            .await
+            .map_err(|err| Fault::Unavailable(err.into()))
     }
 
     /// Creates an account and signs it in.
     ///
     /// # Errors
     ///
-    /// `USER_EXISTS` when the email or username is taken, whatever the case and also when two
-    /// registrations race; `VALIDATION_ERROR` when the configured scheme cannot take the
-    /// password (bcrypt over 72 bytes); `SERVICE_UNAVAILABLE` / `INTERNAL_ERROR` on database
-    /// failure. Nothing is written on error.
-    #[tracing::instrument(name = "auth.register", skip_all, fields(user.id = tracing::field::Empty, session.id = tracing::field::Empty))]
-    pub async fn register(&self, input: RegisterInput) -> Result<AuthSession, AppError> {
+    /// [`RegisterError::UserExists`] when the email or username is taken, whatever the case
+    /// and also when two registrations race; [`RegisterError::Invalid`] when the configured
+    /// scheme cannot take the password (bcrypt over 72 bytes); [`RegisterError::RateLimited`]
+    /// when the client's address spent its budget; [`RegisterError::Fault`] when the
+    /// infrastructure fails. Nothing is written on error.
+    #[tracing::instrument(name = "auth.register", skip_all, fields(user_id = tracing::field::Empty, session_id = tracing::field::Empty))]
+    pub async fn register(
+        &self,
+        context: &RequestContext,
+        input: RegisterInput,
+    ) -> Result<AuthSession, RegisterError> {
         let inner = &self.inner;
+        inner
+            .throttle
+            .spend(Budget::Register, context.client_ip)
+            .await?;
         let hash = inner.hashing.hash(input.password.secret().clone()).await?;
         let now = inner.clock.now();
         let user = NewUser {
@@ -131,138 +143,22 @@ impl AuthService {
             now,
         };
         let opening = self.open_session(now);
-        let (user, session) = guarded(
+        let created = guarded(
             &inner.breaker,
             sessions::create_user_with_session(&inner.pool, user, opening.new_session()),
         )
-        .await?;
+        .await;
+        let (user, session) = match created {
+            Err(DbError::Conflict) => return Err(RegisterError::UserExists),
+            other => other?,
+        };
+        let user = User::from(user);
         record_ids(&user, &session);
         tracing::info!("user registered");
-        self.issue_pair(user, &session, &opening.jti)
+        Ok(self.issue_pair(user, &session, &opening.jti)?)
     }
 
-    /// Signs in by email or username.
-    ///
-    /// Unknown user, wrong password and inactive account give the same `INVALID_CREDENTIALS`
-    /// after the same work (one password verification each). On success `last_login` is set,
-    /// a hash made with an older scheme or weaker parameters is replaced, and a session opens.
-    ///
-    /// # Errors
-    ///
-    /// `INVALID_CREDENTIALS`, or `SERVICE_UNAVAILABLE` / `INTERNAL_ERROR` on database failure
-    /// (never disguised as a credentials failure).
-    #[tracing::instrument(name = "auth.login", skip_all, fields(user.id = tracing::field::Empty, session.id = tracing::field::Empty))]
-    pub async fn login(&self, input: LoginInput) -> Result<AuthSession, AppError> {
-        let inner = &self.inner;
-        let found = match &input.identifier {
-            LoginIdentifier::Email(email) => inner.users.get_by_email(email).await?,
-            LoginIdentifier::Username(name) => inner.users.get_by_username(name).await?,
-        };
-        let account = found
-            .as_ref()
-            .map_or(Account::Unknown(&input.identifier), |user| {
-                Account::User(user.id)
-            });
-        let admission = inner
-            .throttle
-            .admit_login(input.client_ip, &account)
-            .await?;
-        let Some(user) = found else {
-            inner.hashing.dummy_verify(input.password.clone()).await?;
-            return self.refuse(admission, "unknown_user", None).await;
-        };
-        tracing::Span::current().record("user.id", user.id);
-        // A locked account still costs one verification, so it answers like a wrong password
-        // in time as well as in content.
-        let verdict = inner
-            .hashing
-            .verify(input.password.clone(), user.hashed_password.clone())
-            .await?;
-        let needs_rehash = match (admission, verdict) {
-            (Admission::Locked, _) => return self.refuse(admission, "locked", Some(user.id)).await,
-            (_, Verification::Match { needs_rehash }) if user.is_active => needs_rehash,
-            (_, Verification::Match { .. }) => {
-                return self.refuse(admission, "inactive", Some(user.id)).await;
-            }
-            (_, Verification::Mismatch) => {
-                return self
-                    .refuse(admission, "wrong_password", Some(user.id))
-                    .await;
-            }
-        };
-        inner
-            .throttle
-            .login_succeeded(input.client_ip, &account)
-            .await?;
-        let rehashed = if needs_rehash {
-            Some(inner.hashing.hash(input.password).await?)
-        } else {
-            None
-        };
-        let now = inner.clock.now();
-        let opening = self.open_session(now);
-        let session = guarded(
-            &inner.breaker,
-            sessions::open_for_login(
-                &inner.pool,
-                user.id,
-                rehashed.as_ref().map(auth_crypto::HashedPassword::as_str),
-                opening.new_session(),
-            ),
-        )
-        .await
-        .map_err(|err| match err {
-            // Deactivated or deleted while its password was being checked.
-            AppError::NotFound => AppError::InvalidCredentials,
-            other => other,
-        })?;
-        record_ids(&user, &session);
-        if rehashed.is_some() {
-            tracing::info!("password hash upgraded to the current scheme");
-            inner
-                .auditor
-                .record(AuditEvent::Rehash, None, Some(user.id), None)
-                .await;
-        }
-        tracing::info!("login succeeded");
-        let sid = Some(session.id.as_str());
-        inner
-            .auditor
-            .record(AuditEvent::LoginSucceeded, None, Some(user.id), sid)
-            .await;
-        let user = UserRecord {
-            last_login: Some(session.created_at),
-            ..user
-        };
-        self.issue_pair(user, &session, &opening.jti)
-    }
-
-    /// Counts a failed login and answers `INVALID_CREDENTIALS`, whatever the `reason` (which
-    /// only the log and the audit trail see).
-    async fn refuse(
-        &self,
-        admission: Admission,
-        reason: &'static str,
-        user_id: Option<i64>,
-    ) -> Result<AuthSession, AppError> {
-        let inner = &self.inner;
-        tracing::info!(reason, "login failed");
-        inner
-            .auditor
-            .record(AuditEvent::LoginFailed, Some(reason), user_id, None)
-            .await;
-        if let Admission::Proceed { account_failures } = admission
-            && inner.throttle.login_failed(account_failures)
-        {
-            inner
-                .auditor
-                .record(AuditEvent::Lockout, None, user_id, None)
-                .await;
-        }
-        Err(AppError::InvalidCredentials)
-    }
-
-    fn open_session(&self, now: OffsetDateTime) -> Opening {
+    pub(crate) fn open_session(&self, now: OffsetDateTime) -> Opening {
         let jti = auth_crypto::random_token();
         Opening {
             id: uuid::Uuid::new_v4().hyphenated().to_string(),
@@ -276,42 +172,45 @@ impl AuthService {
     /// Signs an access token and the refresh token `jti` of `session` for `user`.
     pub(crate) fn issue_pair(
         &self,
-        user: UserRecord,
+        user: User,
         session: &SessionRecord,
         jti: &str,
-    ) -> Result<AuthSession, AppError> {
+    ) -> Result<AuthSession, Fault> {
         let tokens = &self.inner.tokens;
         let subject = user.id.to_string();
-        let access = tokens.issue(TokenKind::Access, &subject, &session.id)?;
-        let refresh = tokens.issue_until(
-            TokenKind::Refresh,
-            &subject,
-            &session.id,
-            jti,
-            session.expires_at,
-        )?;
-        debug_assert!(!refresh.token.expose_secret().is_empty());
+        let access = tokens
+            .issue(TokenKind::Access, &subject, &session.id)
+            .map_err(Fault::internal)?;
+        let refresh = tokens
+            .issue_until(
+                TokenKind::Refresh,
+                &subject,
+                &session.id,
+                jti,
+                session.expires_at,
+            )
+            .map_err(Fault::internal)?;
         Ok(AuthSession {
             access_token: access.token,
             refresh_token: refresh.token,
             expires_in: tokens.access_ttl().whole_seconds(),
-            session_id: session.id.clone(),
-            user: user.into(),
+            session_id: SessionId::new(session.id.clone()),
+            user,
         })
     }
 }
 
 /// A session about to be opened: its id and first refresh token id.
-struct Opening {
+pub(crate) struct Opening {
     id: String,
-    jti: String,
+    pub(crate) jti: String,
     jti_hash: String,
     now: OffsetDateTime,
     expires_at: OffsetDateTime,
 }
 
 impl Opening {
-    fn new_session(&self) -> NewSession<'_> {
+    pub(crate) fn new_session(&self) -> NewSession<'_> {
         NewSession {
             id: &self.id,
             jti_hash: &self.jti_hash,
@@ -321,8 +220,9 @@ impl Opening {
     }
 }
 
-fn record_ids(user: &UserRecord, session: &SessionRecord) {
+/// Records the user and session on the current span.
+pub(crate) fn record_ids(user: &User, session: &SessionRecord) {
     let span = tracing::Span::current();
-    span.record("user.id", user.id);
-    span.record("session.id", session.id.as_str());
+    span.record("user_id", user.id.get());
+    span.record("session_id", session.id.as_str());
 }

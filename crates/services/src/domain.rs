@@ -3,9 +3,11 @@
 //! Parsing happens once at the edge; the service only ever sees values that are known good.
 //! Error messages never echo the submitted value, so a password cannot leak through them.
 
-use auth_errors::{AppError, FieldError};
+use auth_errors::FieldError;
 use email_address::{EmailAddress, Options};
 use secrecy::{ExposeSecret, SecretString};
+
+use crate::Invalid;
 
 /// Longest email accepted (RFC 5321's path limit).
 pub const EMAIL_MAX_LEN: usize = 254;
@@ -137,8 +139,8 @@ impl RegisterInput {
     ///
     /// # Errors
     ///
-    /// [`AppError::Validation`] listing each failing field.
-    pub fn parse(email: &str, username: &str, password: SecretString) -> Result<Self, AppError> {
+    /// [`Invalid`] listing each failing field.
+    pub fn parse(email: &str, username: &str, password: SecretString) -> Result<Self, Invalid> {
         let email = Email::parse(email);
         let username = Username::parse(username);
         let password = Password::parse(password);
@@ -148,7 +150,7 @@ impl RegisterInput {
                 username,
                 password,
             }),
-            (email, username, password) => Err(AppError::Validation(
+            (email, username, password) => Err(Invalid(
                 [email.err(), username.err(), password.err()]
                     .into_iter()
                     .flatten()
@@ -175,23 +177,20 @@ pub struct LoginInput {
     pub identifier: LoginIdentifier,
     /// The password as typed.
     pub password: SecretString,
-    /// The client's address, for throttling per address (none: only per-account limits).
-    pub client_ip: Option<std::net::IpAddr>,
 }
 
 impl LoginInput {
-    /// Accepts exactly one identifier and a non-empty password. The client address is unset;
-    /// set [`client_ip`](Self::client_ip) to throttle per address too.
+    /// Accepts exactly one identifier and a non-empty password.
     ///
     /// # Errors
     ///
-    /// [`AppError::Validation`] when neither or both identifiers are given, or a field is
+    /// [`Invalid`] when neither or both identifiers are given, or a field is
     /// empty or too long.
     pub fn parse(
         email: Option<&str>,
         username: Option<&str>,
         password: SecretString,
-    ) -> Result<Self, AppError> {
+    ) -> Result<Self, Invalid> {
         let mut errors = Vec::new();
         let identifier = match (email.map(str::trim), username) {
             (Some(email), None) if !email.is_empty() && email.len() <= EMAIL_MAX_LEN => {
@@ -237,9 +236,8 @@ impl LoginInput {
             Some(identifier) if errors.is_empty() => Ok(Self {
                 identifier,
                 password,
-                client_ip: None,
             }),
-            _ => Err(AppError::Validation(errors)),
+            _ => Err(Invalid(errors)),
         }
     }
 }

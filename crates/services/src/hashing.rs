@@ -6,9 +6,28 @@
 use std::sync::Arc;
 
 use auth_crypto::{CryptoError, HashedPassword, PasswordHasher, Verification};
-use auth_errors::AppError;
 use secrecy::SecretString;
 use tokio::sync::Semaphore;
+
+use crate::error::{Fault, Invalid, RegisterError};
+
+/// Why a new password could not be hashed.
+#[derive(Debug)]
+pub(crate) enum HashError {
+    /// The scheme cannot take this password (bcrypt over 72 bytes).
+    Invalid(Invalid),
+    /// The hashing backend failed.
+    Fault(Fault),
+}
+
+impl From<HashError> for RegisterError {
+    fn from(err: HashError) -> Self {
+        match err {
+            HashError::Invalid(invalid) => Self::Invalid(invalid),
+            HashError::Fault(fault) => Self::Fault(fault),
+        }
+    }
+}
 
 /// The hasher and the permits that bound its concurrency.
 #[derive(Debug, Clone)]
@@ -28,7 +47,7 @@ impl HashingPool {
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce(&PasswordHasher) -> T + Send + 'static,
-    ) -> Result<T, AppError> {
+    ) -> Result<T, Fault> {
         // The permit travels with the work: if the caller goes away (a timeout, a closed
         // connection), the hashing goes on and keeps its place until it is done.
         let permit = self
@@ -36,7 +55,7 @@ impl HashingPool {
             .clone()
             .acquire_owned()
             .await
-            .map_err(AppError::internal)?;
+            .map_err(Fault::internal)?;
         let hasher = self.hasher.clone();
         let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || {
@@ -44,14 +63,19 @@ impl HashingPool {
             span.in_scope(|| work(&hasher))
         })
         .await
-        .map_err(AppError::internal)
+        .map_err(Fault::internal)
     }
 
     /// Hashes a new password with the configured scheme.
-    pub(crate) async fn hash(&self, password: SecretString) -> Result<HashedPassword, AppError> {
-        self.run(move |h| h.hash(&password))
-            .await?
-            .map_err(AppError::from)
+    pub(crate) async fn hash(&self, password: SecretString) -> Result<HashedPassword, HashError> {
+        match self.run(move |h| h.hash(&password)).await {
+            Ok(Ok(hash)) => Ok(hash),
+            Ok(Err(CryptoError::PasswordTooLong { max_bytes })) => Err(HashError::Invalid(
+                Invalid::field("password", format!("must be at most {max_bytes} bytes")),
+            )),
+            Ok(Err(other)) => Err(HashError::Fault(Fault::internal(other))),
+            Err(fault) => Err(HashError::Fault(fault)),
+        }
     }
 
     /// Verifies `password` against `stored`. A stored hash that cannot be used (malformed,
@@ -62,7 +86,7 @@ impl HashingPool {
         &self,
         password: SecretString,
         stored: String,
-    ) -> Result<Verification, AppError> {
+    ) -> Result<Verification, Fault> {
         self.run(move |h| match h.verify(&password, &stored) {
             Err(CryptoError::MalformedHash | CryptoError::HostileHash) => {
                 tracing::error!("stored password hash is unusable; treating as a mismatch");
@@ -72,11 +96,11 @@ impl HashingPool {
             other => other,
         })
         .await?
-        .map_err(AppError::from)
+        .map_err(Fault::internal)
     }
 
     /// Spends the time of one verification for an account that does not exist.
-    pub(crate) async fn dummy_verify(&self, password: SecretString) -> Result<(), AppError> {
+    pub(crate) async fn dummy_verify(&self, password: SecretString) -> Result<(), Fault> {
         self.run(move |h| h.dummy_verify(&password)).await
     }
 }

@@ -3,7 +3,13 @@
 //! [`AuthService`] registers users, signs them in by email or username, rotates refresh
 //! tokens (with a grace window and reuse detection), signs them out and identifies bearers.
 //! Inputs are parsed at the edge into validated types ([`RegisterInput`], [`LoginInput`]);
-//! every error is an [`AppError`](auth_errors::AppError) a caller can map to its transport.
+//! each operation family fails with its own enum ([`RegisterError`], [`LoginError`],
+//! [`RefreshError`], [`TokenError`], [`AdminError`]) listing exactly what can happen, so a
+//! caller can map every case to its transport. [`AdminService`] holds the operator's actions.
+//! The domain's vocabulary ([`User`], [`UserId`], [`SessionId`], …) is all a caller sees:
+//! no database record, no password hash.
+//!
+//! Operations that throttle or audit take a [`RequestContext`] (request id, client address).
 //!
 //! Password hashing runs on the blocking pool behind a semaphore; every database call goes
 //! through the circuit breaker, whose open state surfaces as `SERVICE_UNAVAILABLE`, never as a
@@ -18,7 +24,7 @@
 //! use auth_crypto::{JwtConfig, PasswordConfig, PasswordHasher, SystemClock, TokenCodec};
 //! use auth_persistence::{DbConfig, DbPool, run_migrations};
 //! use auth_resilience::{BreakerConfig, CircuitBreaker};
-//! use auth_services::{AuthConfig, AuthDeps, AuthService, LoginInput, RegisterInput};
+//! use auth_services::{AuthConfig, AuthDeps, AuthService, LoginInput, RegisterInput, RequestContext};
 //! use secrecy::SecretString;
 //!
 //! let dir = tempfile::tempdir()?;
@@ -36,31 +42,43 @@
 //! });
 //!
 //! let pw = || SecretString::from("a long passphrase");
-//! auth.register(RegisterInput::parse("ann@example.com", "ann", pw())?).await?;
-//! let session = auth.login(LoginInput::parse(None, Some("ANN"), pw())?).await?;
+//! let request = RequestContext::default();
+//! auth.register(&request, RegisterInput::parse("ann@example.com", "ann", pw())?).await?;
+//! let session = auth.login(&request, LoginInput::parse(None, Some("ANN"), pw())?).await?;
 //! assert_eq!(session.user.username, "ann");
 //! # Ok(()) }
 //! ```
 
+mod admin;
 mod audit;
 mod auth;
 mod config;
+mod context;
 mod domain;
+mod error;
 mod guard;
 mod hashing;
+mod ids;
+mod login;
 mod output;
 mod throttle;
 mod tokens;
 mod users;
 
-pub use audit::{AuditEvent, RequestContext, with_request_context};
+pub use admin::{AdminService, Deactivated, Unlocked, UserRef};
+pub use audit::AuditEvent;
 pub use auth::{AuthDeps, AuthService};
 pub use config::AuthConfig;
+pub use context::RequestContext;
 pub use domain::{
     EMAIL_MAX_LEN, Email, LoginIdentifier, LoginInput, PASSWORD_LEN, Password, RegisterInput,
     USERNAME_LEN, Username, is_common,
 };
-pub use output::{AuthSession, Principal, UserProfile};
-pub use throttle::{Budget, Throttle, ThrottleConfig};
-pub use tokens::successor_jti;
+pub use error::{
+    AdminError, BoxError, Fault, Invalid, LoginError, RefreshError, RegisterError, TokenError,
+};
+pub use ids::{SessionId, UserId};
+pub use output::{AuthSession, Principal, User};
+pub use throttle::ThrottleConfig;
+
 pub use users::UserService;

@@ -1,15 +1,17 @@
-//! What the service hands back: a signed-in session, a user's public profile, a principal.
+//! What the service hands back: a user, a signed-in session, a principal.
 
 use secrecy::SecretString;
 use time::OffsetDateTime;
 
 use auth_persistence::users::UserRecord;
 
-/// A user as clients may see them: never a password hash.
+use crate::{SessionId, UserId};
+
+/// An account as clients may see it: never a password hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UserProfile {
+pub struct User {
     /// Account key.
-    pub id: i64,
+    pub id: UserId,
     /// Email as given at registration.
     pub email: String,
     /// Username as given at registration.
@@ -22,10 +24,10 @@ pub struct UserProfile {
     pub last_login: Option<OffsetDateTime>,
 }
 
-impl From<UserRecord> for UserProfile {
+impl From<UserRecord> for User {
     fn from(user: UserRecord) -> Self {
         Self {
-            id: user.id,
+            id: UserId::new(user.id),
             email: user.email,
             username: user.username,
             is_active: user.is_active,
@@ -47,16 +49,16 @@ pub struct AuthSession {
     /// Lifetime of the access token, in seconds.
     pub expires_in: i64,
     /// The session (refresh chain) these tokens belong to.
-    pub session_id: String,
+    pub session_id: SessionId,
     /// The signed-in user.
-    pub user: UserProfile,
+    pub user: User,
 }
 
 /// Who an access token speaks for, once its session is known to be live.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
     /// The user's key.
-    pub user_id: i64,
+    pub user_id: UserId,
     /// The session the token belongs to.
-    pub session_id: String,
+    pub session_id: SessionId,
 }

@@ -6,7 +6,7 @@
 //! - per account (from any address): growing delays after some consecutive failures, and a
 //!   lock after many (NIST 800-63B's ceiling is 100) that only an administrator lifts; a
 //!   locked account answers exactly like a wrong password;
-//! - per client address and route: a budget of attempts per window.
+//! - per client address and operation: a budget of attempts per window.
 //!
 //! Attempts are counted *before* the password is checked, with one atomic upsert each, so a
 //! parallel burst cannot get more guesses through than the limit. A success clears the
@@ -17,13 +17,14 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use auth_crypto::Clock;
-use auth_errors::AppError;
+use auth_persistence::users::CounterKeys;
 use auth_persistence::{DbPool, throttles};
 use auth_resilience::CircuitBreaker;
 use time::{Duration, OffsetDateTime};
 
-use crate::LoginIdentifier;
+use crate::error::{DbError, Fault, LoginError, RefreshError, RegisterError};
 use crate::guard::guarded;
+use crate::{LoginIdentifier, UserId};
 
 /// Limits of the three layers.
 #[derive(Debug, Clone)]
@@ -73,16 +74,47 @@ impl Default for ThrottleConfig {
     }
 }
 
-/// The per-address budgets.
+/// The per-address budgets, one per operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Budget {
-    /// `POST /auth/login`.
+pub(crate) enum Budget {
+    /// Sign-in attempts.
     Login,
-    /// `POST /auth/register`.
+    /// Registrations.
     Register,
-    /// `POST /auth/refresh`.
+    /// Token refreshes.
     Refresh,
 }
+
+/// Why the throttle refused, or could not count, an attempt.
+#[derive(Debug)]
+pub(crate) enum Refusal {
+    /// Over a limit; the next attempt may pass after `retry_after`.
+    RateLimited(std::time::Duration),
+    /// The counters could not be read or written.
+    Fault(Fault),
+}
+
+impl From<DbError> for Refusal {
+    fn from(err: DbError) -> Self {
+        Self::Fault(err.into())
+    }
+}
+
+/// `From<Refusal>` for the operations that are throttled.
+macro_rules! from_refusal {
+    ($($error:ty),+) => {$(
+        impl From<Refusal> for $error {
+            fn from(refusal: Refusal) -> Self {
+                match refusal {
+                    Refusal::RateLimited(retry_after) => Self::RateLimited { retry_after },
+                    Refusal::Fault(fault) => Self::Fault(fault),
+                }
+            }
+        }
+    )+};
+}
+
+from_refusal!(LoginError, RegisterError, RefreshError);
 
 impl Budget {
     const fn as_str(self) -> &'static str {
@@ -105,7 +137,7 @@ pub(crate) enum Admission {
 
 /// The throttling layers over the `throttles` table.
 #[derive(Debug, Clone)]
-pub struct Throttle {
+pub(crate) struct Throttle {
     pool: DbPool,
     breaker: Arc<CircuitBreaker>,
     clock: Arc<dyn Clock>,
@@ -130,21 +162,12 @@ impl Throttle {
         }
     }
 
-    /// The limits in force.
-    pub fn config(&self) -> &ThrottleConfig {
-        &self.config
-    }
-
-    /// Spends one attempt of `budget` for address `ip`.
-    ///
-    /// # Errors
-    ///
-    /// `RATE_LIMITED` with the time until the window ends when the budget is spent;
-    /// `SERVICE_UNAVAILABLE` / `INTERNAL_ERROR` on database failure.
-    pub async fn spend(&self, budget: Budget, ip: IpAddr) -> Result<(), AppError> {
-        if !self.config.enabled {
+    /// Spends one attempt of `budget` for address `ip` (nothing without an address): refused
+    /// with the time until the window ends when the budget is spent.
+    pub(crate) async fn spend(&self, budget: Budget, ip: Option<IpAddr>) -> Result<(), Refusal> {
+        let Some(ip) = ip.filter(|_| self.config.enabled) else {
             return Ok(());
-        }
+        };
         let limit = match budget {
             Budget::Login => self.config.ip_login_budget,
             Budget::Register => self.config.ip_register_budget,
@@ -166,7 +189,7 @@ impl Throttle {
         &self,
         ip: Option<IpAddr>,
         account: &Account<'_>,
-    ) -> Result<Admission, AppError> {
+    ) -> Result<Admission, Refusal> {
         if !self.config.enabled {
             return Ok(Admission::Proceed {
                 account_failures: 0,
@@ -223,40 +246,24 @@ impl Throttle {
         locked
     }
 
-    /// Records a successful login: the account's counters start over.
-    pub(crate) async fn login_succeeded(
-        &self,
-        ip: Option<IpAddr>,
-        account: &Account<'_>,
-    ) -> Result<(), AppError> {
+    /// The counters a successful login starts over: the account's, and this address's on it.
+    pub(crate) fn success_keys(&self, ip: Option<IpAddr>, account: &Account<'_>) -> Vec<String> {
         if !self.config.enabled {
-            return Ok(());
+            return Vec::new();
         }
-        guarded(&self.breaker, throttles::clear(&self.pool, &account.key())).await?;
-        if let Some(ip) = ip {
-            guarded(
-                &self.breaker,
-                throttles::clear(&self.pool, &ip_account_key(account, ip)),
-            )
-            .await?;
-        }
-        Ok(())
+        let mut keys = vec![account.key()];
+        keys.extend(ip.map(|ip| ip_account_key(account, ip)));
+        keys
     }
 
-    /// Lifts every lock, delay and per-address counter of user `user_id`. Returns how many
-    /// counters were cleared.
-    ///
-    /// # Errors
-    ///
-    /// `SERVICE_UNAVAILABLE` / `INTERNAL_ERROR` on database failure.
-    pub async fn unlock(&self, user_id: i64) -> Result<usize, AppError> {
-        let account = Account::User(user_id);
-        let mut cleared = usize::from(
-            guarded(&self.breaker, throttles::clear(&self.pool, &account.key())).await?,
-        );
-        let prefix = format!("ipacct:{}|", account.identity());
-        cleared += guarded(&self.breaker, throttles::clear_prefix(&self.pool, &prefix)).await?;
-        Ok(cleared)
+    /// Every counter of user `user_id`: its lock and delays, and the per-address counters on
+    /// it (what an administrator's unlock clears).
+    pub(crate) fn user_keys(user_id: UserId) -> CounterKeys {
+        let account = Account::User(user_id.get());
+        CounterKeys {
+            exact: vec![account.key()],
+            prefixes: vec![format!("ipacct:{}|", account.identity())],
+        }
     }
 
     async fn hit(
@@ -264,11 +271,11 @@ impl Throttle {
         key: &str,
         now: OffsetDateTime,
         floor: OffsetDateTime,
-    ) -> Result<throttles::Counter, AppError> {
+    ) -> Result<throttles::Counter, DbError> {
         guarded(&self.breaker, throttles::hit(&self.pool, key, now, floor)).await
     }
 
-    async fn block(&self, key: &str, until: Option<OffsetDateTime>) -> Result<(), AppError> {
+    async fn block(&self, key: &str, until: Option<OffsetDateTime>) -> Result<(), DbError> {
         guarded(&self.breaker, throttles::block(&self.pool, key, until)).await
     }
 }
@@ -324,14 +331,9 @@ fn doubling(base: Duration, times: i64) -> Duration {
     base.saturating_mul(factor)
 }
 
-/// A refusal asking to wait `wait`, rounded up to whole seconds (at least one), as
-/// `Retry-After` carries them.
-fn rate_limited(wait: Duration) -> AppError {
-    let whole = wait.whole_seconds() + i64::from(wait.subsec_nanoseconds() > 0);
-    let secs = u64::try_from(whole.max(1)).unwrap_or(1);
-    AppError::RateLimited {
-        retry_after: std::time::Duration::from_secs(secs),
-    }
+/// A refusal asking to wait `wait` (the transport rounds it as its header needs).
+fn rate_limited(wait: Duration) -> Refusal {
+    Refusal::RateLimited(wait.try_into().unwrap_or_default())
 }
 
 #[cfg(test)]

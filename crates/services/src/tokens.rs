@@ -6,20 +6,46 @@
 //! A rotated token presented after the grace window is treated as stolen and the whole
 //! session is revoked.
 
-use auth_crypto::{Claims, TokenKind, sha256_hex};
-use auth_errors::AppError;
+use auth_crypto::{Claims, CryptoError, TokenKind, sha256_hex};
 use auth_persistence::sessions::{self, RevokeReason, Rotation, SessionRecord};
-use auth_persistence::users::UserRecord;
+use auth_persistence::users::{self, UserRecord};
 use time::OffsetDateTime;
 
-use crate::audit::AuditEvent;
+use crate::audit::{AuditEvent, AuditRow};
+use crate::error::{Fault, RefreshError, TokenError};
 use crate::guard::guarded;
-use crate::{AuthService, AuthSession, Principal, UserProfile};
+use crate::throttle::Budget;
+use crate::{AuthService, AuthSession, Principal, RequestContext, SessionId, User, UserId};
+
+/// Why a token was refused before any database work.
+#[derive(Debug)]
+enum Refused {
+    Invalid,
+    Expired,
+}
+
+impl From<Refused> for RefreshError {
+    fn from(refused: Refused) -> Self {
+        match refused {
+            Refused::Invalid => Self::InvalidToken,
+            Refused::Expired => Self::TokenExpired,
+        }
+    }
+}
+
+impl From<Refused> for TokenError {
+    fn from(refused: Refused) -> Self {
+        match refused {
+            Refused::Invalid => Self::InvalidToken,
+            Refused::Expired => Self::TokenExpired,
+        }
+    }
+}
 
 /// The `jti` of the token that follows `jti` in its chain.
 ///
 /// Knowing it grants nothing: a refresh token must still be signed with the server's key.
-pub fn successor_jti(jti: &str) -> String {
+pub(crate) fn successor_jti(jti: &str) -> String {
     sha256_hex(&format!("refresh-successor:{jti}"))
 }
 
@@ -28,21 +54,33 @@ impl AuthService {
     ///
     /// # Errors
     ///
-    /// `TOKEN_EXPIRED` past its expiry; `INVALID_TOKEN` when it is garbage, tampered with, an
-    /// access token, revoked, already rotated (outside the grace window, which also revokes the
-    /// session), or its user is inactive or gone; `SERVICE_UNAVAILABLE` / `INTERNAL_ERROR` on
-    /// database failure.
-    #[tracing::instrument(name = "auth.refresh", skip_all, fields(user.id = tracing::field::Empty, session.id = tracing::field::Empty))]
-    pub async fn refresh(&self, refresh_token: &str) -> Result<AuthSession, AppError> {
+    /// [`RefreshError::TokenExpired`] past its expiry; [`RefreshError::InvalidToken`] when it
+    /// is garbage, tampered with, an access token, revoked, already rotated (outside the grace
+    /// window, which also revokes the session), or its user is inactive or gone;
+    /// [`RefreshError::RateLimited`] when the client's address spent its budget;
+    /// [`RefreshError::Fault`] when the infrastructure fails.
+    #[tracing::instrument(name = "auth.refresh", skip_all, fields(user_id = tracing::field::Empty, session_id = tracing::field::Empty))]
+    pub async fn refresh(
+        &self,
+        context: &RequestContext,
+        refresh_token: &str,
+    ) -> Result<AuthSession, RefreshError> {
         let inner = &self.inner;
-        let claims = inner.tokens.verify(refresh_token, TokenKind::Refresh)?;
+        inner
+            .throttle
+            .spend(Budget::Refresh, context.client_ip)
+            .await?;
+        let claims = self.verify(refresh_token, TokenKind::Refresh)?;
         let user_id = record_claims(&claims)?;
-        let user = self.live_user(user_id).await?;
+        let user = self
+            .live_user(user_id)
+            .await?
+            .ok_or(RefreshError::InvalidToken)?;
         let now = inner.clock.now();
         // Inside the verifier's leeway the token still verifies, but the session is over:
         // answer as expired before rotating anything.
         if claims.expires_at() <= now {
-            return Err(AppError::TokenExpired);
+            return Err(RefreshError::TokenExpired);
         }
         let presented = sha256_hex(&claims.jti);
         let next_jti = successor_jti(&claims.jti);
@@ -58,14 +96,16 @@ impl AuthService {
                 tracing::info!("refresh token reused within the grace window");
                 session
             }
-            Rotation::Stale(session) => return self.refuse_stale(&session, now).await,
-            Rotation::Missing => return Err(AppError::InvalidToken),
+            Rotation::Stale(session) => {
+                return Err(self.refuse_stale(context, &session, now).await?);
+            }
+            Rotation::Missing => return Err(RefreshError::InvalidToken),
         };
         if session.user_id != user_id {
-            return Err(AppError::InvalidToken);
+            return Err(RefreshError::InvalidToken);
         }
-        tracing::info!(session.generation = session.generation, "tokens refreshed");
-        self.issue_pair(user, &session, &next_jti)
+        tracing::info!(session_generation = session.generation, "tokens refreshed");
+        Ok(self.issue_pair(User::from(user), &session, &next_jti)?)
     }
 
     /// Revokes the session a refresh token belongs to. Revoking an already revoked session
@@ -73,44 +113,55 @@ impl AuthService {
     ///
     /// # Errors
     ///
-    /// `INVALID_TOKEN` when it is not a valid refresh token, `TOKEN_EXPIRED` past its expiry;
-    /// `SERVICE_UNAVAILABLE` / `INTERNAL_ERROR` on database failure.
-    #[tracing::instrument(name = "auth.logout", skip_all, fields(user.id = tracing::field::Empty, session.id = tracing::field::Empty))]
-    pub async fn logout(&self, refresh_token: &str) -> Result<(), AppError> {
+    /// [`RefreshError::InvalidToken`] when it is not a valid refresh token of a session of its
+    /// user, [`RefreshError::TokenExpired`] past its expiry; [`RefreshError::Fault`] when the
+    /// infrastructure fails.
+    #[tracing::instrument(name = "auth.logout", skip_all, fields(user_id = tracing::field::Empty, session_id = tracing::field::Empty))]
+    pub async fn logout(
+        &self,
+        context: &RequestContext,
+        refresh_token: &str,
+    ) -> Result<(), RefreshError> {
         let inner = &self.inner;
-        let claims = inner.tokens.verify(refresh_token, TokenKind::Refresh)?;
+        let claims = self.verify(refresh_token, TokenKind::Refresh)?;
         let user_id = record_claims(&claims)?;
         let session = guarded(&inner.breaker, sessions::find(&inner.pool, &claims.sid)).await?;
-        match session {
-            Some(session) if session.user_id == user_id => {
-                let now = inner.clock.now();
-                let revoked = guarded(
-                    &inner.breaker,
-                    sessions::revoke(&inner.pool, &session.id, RevokeReason::Logout, now),
-                )
-                .await?;
-                tracing::info!(revoked, "logged out");
-                let sid = Some(session.id.as_str());
-                inner
-                    .auditor
-                    .record(AuditEvent::Logout, None, Some(user_id), sid)
-                    .await;
-                Ok(())
-            }
-            _ => Err(AppError::InvalidToken),
+        let Some(session) = session.filter(|session| session.user_id == user_id) else {
+            return Err(RefreshError::InvalidToken);
+        };
+        let row = inner
+            .auditor
+            .row(AuditEvent::Logout, context)
+            .user(user_id)
+            .session(&session.id);
+        let revoked = guarded(
+            &inner.breaker,
+            sessions::revoke(
+                &inner.pool,
+                &session.id,
+                RevokeReason::Logout,
+                inner.clock.now(),
+                &[row.as_new()],
+            ),
+        )
+        .await?;
+        if revoked {
+            row.log(None, None);
         }
+        tracing::info!(revoked, "logged out");
+        Ok(())
     }
 
     /// Checks an access token and that its session is still live.
     ///
     /// # Errors
     ///
-    /// `TOKEN_EXPIRED` past its expiry; `INVALID_TOKEN` when it is malformed, tampered with, a
-    /// refresh token, or its session is revoked or belongs to someone else;
-    /// `SERVICE_UNAVAILABLE` / `INTERNAL_ERROR` on database failure.
-    pub async fn authenticate(&self, access_token: &str) -> Result<Principal, AppError> {
+    /// [`TokenError::TokenExpired`] past its expiry; [`TokenError::InvalidToken`] when it is
+    /// malformed, tampered with, a refresh token, or its session is revoked, over, or belongs
+    /// to someone else; [`TokenError::Fault`] when the infrastructure fails.
+    pub async fn authenticate(&self, access_token: &str) -> Result<Principal, TokenError> {
         let inner = &self.inner;
-        let claims = inner.tokens.verify(access_token, TokenKind::Access)?;
+        let claims = self.verify(access_token, TokenKind::Access)?;
         let user_id = record_claims(&claims)?;
         let session = guarded(&inner.breaker, sessions::find(&inner.pool, &claims.sid)).await?;
         match session {
@@ -120,11 +171,11 @@ impl AuthService {
                     && session.expires_at > inner.clock.now() =>
             {
                 Ok(Principal {
-                    user_id,
-                    session_id: session.id,
+                    user_id: UserId::new(user_id),
+                    session_id: SessionId::new(session.id),
                 })
             }
-            _ => Err(AppError::InvalidToken),
+            _ => Err(TokenError::InvalidToken),
         }
     }
 
@@ -132,10 +183,10 @@ impl AuthService {
     ///
     /// # Errors
     ///
-    /// As [`authenticate`](Self::authenticate), and `INVALID_TOKEN` when the user is inactive
-    /// or gone.
-    #[tracing::instrument(name = "auth.me", skip_all, fields(user.id = tracing::field::Empty, session.id = tracing::field::Empty))]
-    pub async fn me(&self, access_token: &str) -> Result<UserProfile, AppError> {
+    /// As [`authenticate`](Self::authenticate), and [`TokenError::InvalidToken`] when the user
+    /// is inactive or gone.
+    #[tracing::instrument(name = "auth.me", skip_all, fields(user_id = tracing::field::Empty, session_id = tracing::field::Empty))]
+    pub async fn me(&self, access_token: &str) -> Result<User, TokenError> {
         let principal = self.authenticate(access_token).await?;
         self.profile(&principal).await
     }
@@ -144,16 +195,26 @@ impl AuthService {
     ///
     /// # Errors
     ///
-    /// `INVALID_TOKEN` when the user is inactive or gone; `SERVICE_UNAVAILABLE` /
-    /// `INTERNAL_ERROR` on database failure.
-    pub async fn profile(&self, principal: &Principal) -> Result<UserProfile, AppError> {
-        Ok(self.live_user(principal.user_id).await?.into())
+    /// [`TokenError::InvalidToken`] when the user is inactive or gone; [`TokenError::Fault`]
+    /// when the infrastructure fails.
+    pub async fn profile(&self, principal: &Principal) -> Result<User, TokenError> {
+        let user = self.live_user(principal.user_id.get()).await?;
+        user.map(User::from).ok_or(TokenError::InvalidToken)
     }
 
-    async fn live_user(&self, user_id: i64) -> Result<UserRecord, AppError> {
-        match self.inner.users.get_by_id(user_id).await? {
-            Some(user) if user.is_active => Ok(user),
-            _ => Err(AppError::InvalidToken),
+    /// The user `user_id` if it exists and is active.
+    async fn live_user(&self, user_id: i64) -> Result<Option<UserRecord>, Fault> {
+        let inner = &self.inner;
+        let user = guarded(&inner.breaker, users::find_by_id(&inner.pool, user_id)).await?;
+        Ok(user.filter(|user| user.is_active))
+    }
+
+    /// Verifies a token's signature, claims and kind.
+    fn verify(&self, token: &str, kind: TokenKind) -> Result<Claims, Refused> {
+        match self.inner.tokens.verify(token, kind) {
+            Ok(claims) => Ok(claims),
+            Err(CryptoError::TokenExpired) => Err(Refused::Expired),
+            Err(_) => Err(Refused::Invalid),
         }
     }
 
@@ -173,35 +234,44 @@ impl AuthService {
                 .is_some_and(|at| now - at <= self.inner.config.refresh_reuse_grace)
     }
 
+    /// Refuses a rotated token presented after the grace window: the token may have been
+    /// stolen, so its session is revoked (once, with its audit event).
     async fn refuse_stale(
         &self,
+        context: &RequestContext,
         session: &SessionRecord,
         now: OffsetDateTime,
-    ) -> Result<AuthSession, AppError> {
+    ) -> Result<RefreshError, Fault> {
         if !session.is_revoked() {
             let inner = &self.inner;
-            guarded(
+            let row = AuditRow::new(AuditEvent::RefreshReuseDetected, context, now)
+                .user(session.user_id)
+                .session(&session.id);
+            let revoked = guarded(
                 &inner.breaker,
-                sessions::revoke(&inner.pool, &session.id, RevokeReason::ReuseDetected, now),
+                sessions::revoke(
+                    &inner.pool,
+                    &session.id,
+                    RevokeReason::ReuseDetected,
+                    now,
+                    &[row.as_new()],
+                ),
             )
             .await?;
-            tracing::warn!("rotated refresh token reused: session revoked");
-            let sid = Some(session.id.as_str());
-            let user = Some(session.user_id);
-            inner
-                .auditor
-                .record(AuditEvent::RefreshReuseDetected, None, user, sid)
-                .await;
+            if revoked {
+                tracing::warn!("rotated refresh token reused: session revoked");
+                row.log(None, None);
+            }
         }
-        Err(AppError::InvalidToken)
+        Ok(RefreshError::InvalidToken)
     }
 }
 
 /// Records the token's user and session on the current span; the user id must be a number.
-fn record_claims(claims: &Claims) -> Result<i64, AppError> {
-    let user_id: i64 = claims.user_id()?;
+fn record_claims(claims: &Claims) -> Result<i64, Refused> {
+    let user_id: i64 = claims.user_id().map_err(|_| Refused::Invalid)?;
     let span = tracing::Span::current();
-    span.record("user.id", user_id);
-    span.record("session.id", claims.sid.as_str());
+    span.record("user_id", user_id);
+    span.record("session_id", claims.sid.as_str());
     Ok(user_id)
 }

@@ -2,11 +2,11 @@
 
 use actix_web::{HttpResponse, web};
 use auth_errors::ErrorBody;
-use auth_services::{Budget, LoginInput};
+use auth_services::LoginInput;
 
-use crate::client_ip::ClientIp;
 use crate::dto::{LoginRequest, TokenResponse};
 use crate::error::ApiError;
+use crate::extract::Context;
 use crate::routes::no_store;
 use crate::routes::responses::BodyErrors;
 use crate::state::AppState;
@@ -22,15 +22,11 @@ use crate::state::AppState;
     ))]
 pub async fn login(
     state: web::Data<AppState>,
-    client: ClientIp,
+    context: Context,
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    if let Some(ip) = client.0 {
-        state.auth.throttle().spend(Budget::Login, ip).await?;
-    }
-    let mut input: LoginInput = body.into_inner().try_into()?;
-    input.client_ip = client.0;
-    let session = state.auth.login(input).await?;
-    tracing::Span::current().record("user_id", session.user.id);
+    let input: LoginInput = body.into_inner().try_into()?;
+    let session = state.auth.login(&context.0, input).await?;
+    tracing::Span::current().record("user_id", session.user.id.get());
     Ok(no_store(HttpResponse::Ok()).json(TokenResponse::from(session)))
 }

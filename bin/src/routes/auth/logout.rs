@@ -6,6 +6,7 @@ use secrecy::ExposeSecret as _;
 
 use crate::dto::RefreshRequest;
 use crate::error::ApiError;
+use crate::extract::Context;
 use crate::routes::responses::BodyErrors;
 use crate::state::AppState;
 
@@ -20,11 +21,10 @@ use crate::state::AppState;
     ))]
 pub async fn logout(
     state: web::Data<AppState>,
+    context: Context,
     body: web::Json<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    state
-        .auth
-        .logout(body.refresh_token.expose_secret())
-        .await?;
+    let token = body.refresh_token.expose_secret();
+    state.auth.logout(&context.0, token).await?;
     Ok(HttpResponse::NoContent().finish())
 }

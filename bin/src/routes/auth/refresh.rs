@@ -2,12 +2,11 @@
 
 use actix_web::{HttpResponse, web};
 use auth_errors::ErrorBody;
-use auth_services::Budget;
 use secrecy::ExposeSecret as _;
 
-use crate::client_ip::ClientIp;
 use crate::dto::{RefreshRequest, TokenResponse};
 use crate::error::ApiError;
+use crate::extract::Context;
 use crate::routes::no_store;
 use crate::routes::responses::BodyErrors;
 use crate::state::AppState;
@@ -25,16 +24,11 @@ use crate::state::AppState;
     ))]
 pub async fn refresh(
     state: web::Data<AppState>,
-    client: ClientIp,
+    context: Context,
     body: web::Json<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    if let Some(ip) = client.0 {
-        state.auth.throttle().spend(Budget::Refresh, ip).await?;
-    }
-    let session = state
-        .auth
-        .refresh(body.refresh_token.expose_secret())
-        .await?;
-    tracing::Span::current().record("user_id", session.user.id);
+    let token = body.refresh_token.expose_secret();
+    let session = state.auth.refresh(&context.0, token).await?;
+    tracing::Span::current().record("user_id", session.user.id.get());
     Ok(no_store(HttpResponse::Ok()).json(TokenResponse::from(session)))
 }

@@ -2,11 +2,10 @@
 
 use actix_web::{HttpResponse, web};
 use auth_errors::ErrorBody;
-use auth_services::Budget;
 
-use crate::client_ip::ClientIp;
 use crate::dto::{RegisterRequest, TokenResponse};
 use crate::error::ApiError;
+use crate::extract::Context;
 use crate::routes::no_store;
 use crate::routes::responses::BodyErrors;
 use crate::state::AppState;
@@ -23,14 +22,11 @@ use crate::state::AppState;
     ))]
 pub async fn register(
     state: web::Data<AppState>,
-    client: ClientIp,
+    context: Context,
     body: web::Json<RegisterRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    if let Some(ip) = client.0 {
-        state.auth.throttle().spend(Budget::Register, ip).await?;
-    }
     let input = body.into_inner().try_into()?;
-    let session = state.auth.register(input).await?;
-    tracing::Span::current().record("user_id", session.user.id);
+    let session = state.auth.register(&context.0, input).await?;
+    tracing::Span::current().record("user_id", session.user.id.get());
     Ok(no_store(HttpResponse::Created()).json(TokenResponse::from(session)))
 }

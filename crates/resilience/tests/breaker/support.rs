@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use auth_resilience::{BreakerConfig, CircuitBreaker, CircuitError, ManualClock};
+use auth_resilience::{BreakerConfig, CircuitBreaker, CircuitError, ManualMonotonicClock};
 
 /// The recovery timeout of every test breaker.
 pub(crate) const TIMEOUT: Duration = Duration::from_secs(60);
@@ -25,8 +25,8 @@ pub(crate) fn is_down(err: &DbError) -> bool {
 }
 
 /// A closed breaker named `db` and the manual clock it reads.
-pub(crate) fn breaker() -> (CircuitBreaker, ManualClock) {
-    let clock = ManualClock::new();
+pub(crate) fn breaker() -> (CircuitBreaker, ManualMonotonicClock) {
+    let clock = ManualMonotonicClock::new();
     let config = BreakerConfig {
         failure_threshold: THRESHOLD,
         recovery_timeout: TIMEOUT,
@@ -51,7 +51,7 @@ pub(crate) fn trip(breaker: &CircuitBreaker) {
 }
 
 /// A breaker whose recovery timeout has just passed.
-pub(crate) fn half_open() -> (CircuitBreaker, ManualClock) {
+pub(crate) fn half_open() -> (CircuitBreaker, ManualMonotonicClock) {
     let (breaker, clock) = breaker();
     trip(&breaker);
     clock.advance(TIMEOUT);

@@ -1,6 +1,6 @@
 //! Tests of the validated inputs: every rule of the contract, accepted and refused.
 
-use auth_errors::AppError;
+use crate::Invalid;
 use secrecy::SecretString;
 
 use super::{Email, LoginIdentifier, LoginInput, Password, RegisterInput, Username, is_common};
@@ -95,8 +95,7 @@ fn passwords_are_not_trimmed() {
 
 #[test]
 fn registration_reports_every_failing_field_at_once() {
-    let Err(AppError::Validation(fields)) = RegisterInput::parse("nope", "x", secret("short"))
-    else {
+    let Err(Invalid(fields)) = RegisterInput::parse("nope", "x", secret("short")) else {
         panic!("expected a validation error");
     };
     let names: Vec<&str> = fields.iter().map(|f| f.field.as_str()).collect();
@@ -122,7 +121,7 @@ fn login_needs_exactly_one_identifier_and_a_password() {
     ] {
         let result = LoginInput::parse(email, username, secret(password));
         assert!(
-            matches!(result, Err(AppError::Validation(ref f)) if !f.is_empty()),
+            matches!(result, Err(Invalid(ref f)) if !f.is_empty()),
             "{email:?} {username:?}"
         );
     }
@@ -136,9 +135,6 @@ fn login_identifiers_with_control_characters_are_refused() {
         (None, Some("a\nb")),
     ] {
         let result = LoginInput::parse(email, username, secret("pw"));
-        assert!(
-            matches!(result, Err(AppError::Validation(_))),
-            "{email:?} {username:?}"
-        );
+        assert!(matches!(result, Err(Invalid(_))), "{email:?} {username:?}");
     }
 }

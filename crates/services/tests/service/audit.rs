@@ -2,11 +2,11 @@
 
 use auth_persistence::audit::{AuditRecord, recent};
 use auth_persistence::db_test;
-use auth_services::{AuthConfig, RequestContext, ThrottleConfig, with_request_context};
+use auth_services::{AuthConfig, RequestContext, ThrottleConfig, UserRef};
 use secrecy::ExposeSecret as _;
 use time::OffsetDateTime;
 
-use super::{ManualClock, PASSWORD, by_username, register, service_with};
+use super::{ANON, ManualClock, PASSWORD, by_username, register, service_with};
 
 fn context(request_id: &str) -> RequestContext {
     RequestContext {
@@ -26,18 +26,19 @@ db_test!(async fn every_security_event_is_recorded_with_its_context(db) {
     let clock = ManualClock::new(OffsetDateTime::now_utc() - time::Duration::hours(1));
     let auth = service_with(db.pool().clone(), clock.clone(), AuthConfig { throttle, ..AuthConfig::default() });
     let registered = register(&auth).await;
-    let user_id = registered.user.id;
-    let session = Box::pin(with_request_context(context("r-login"), auth.login(by_username("ann", PASSWORD)))).await.unwrap();
-    Box::pin(with_request_context(context("r-logout"), auth.logout(session.refresh_token.expose_secret()))).await.unwrap();
-    let first = auth.login(by_username("ann", PASSWORD)).await.unwrap();
-    auth.refresh(first.refresh_token.expose_secret()).await.unwrap();
+    let user = UserRef::Id(registered.user.id);
+    let user_id = registered.user.id.get();
+    let session = auth.login(&context("r-login"), by_username("ann", PASSWORD)).await.unwrap();
+    auth.logout(&context("r-logout"), session.refresh_token.expose_secret()).await.unwrap();
+    let first = auth.login(&ANON, by_username("ann", PASSWORD)).await.unwrap();
+    auth.refresh(&ANON, first.refresh_token.expose_secret()).await.unwrap();
     clock.advance(time::Duration::seconds(30));
-    auth.refresh(first.refresh_token.expose_secret()).await.unwrap_err();
+    auth.refresh(&ANON, first.refresh_token.expose_secret()).await.unwrap_err();
     for _ in 0..2 {
-        Box::pin(with_request_context(context("r-wrong"), auth.login(by_username("ann", "wrong password")))).await.unwrap_err();
+        auth.login(&context("r-wrong"), by_username("ann", "wrong password")).await.unwrap_err();
     }
-    auth.unlock(user_id).await.unwrap();
-    auth.users().deactivate(user_id, OffsetDateTime::now_utc()).await.unwrap();
+    auth.admin().unlock(&ANON, &user).await.unwrap();
+    auth.admin().deactivate(&ANON, &user).await.unwrap();
 
     let events = events(db).await;
     let names: Vec<&str> = events.iter().map(|e| e.event.as_str()).collect();
@@ -63,7 +64,7 @@ db_test!(async fn every_security_event_is_recorded_with_its_context(db) {
 
 db_test!(async fn an_unknown_user_login_is_recorded_without_a_user(db) {
     let auth = service_with(db.pool().clone(), ManualClock::new(OffsetDateTime::now_utc()), AuthConfig::default());
-    auth.login(by_username("ghost", PASSWORD)).await.unwrap_err();
+    auth.login(&ANON, by_username("ghost", PASSWORD)).await.unwrap_err();
     let events = events(db).await;
     assert_eq!(events.len(), 1);
     assert_eq!((events[0].event.as_str(), events[0].reason.as_deref(), events[0].user_id), ("login_failed", Some("unknown_user"), None));

@@ -6,13 +6,17 @@ mod throttle;
 
 use std::sync::Arc;
 
-use auth_crypto::{JwtConfig, ManualClock, PasswordConfig, PasswordHasher, TokenCodec, TokenKind};
-use auth_errors::{AppError, ErrorCode};
+use auth_crypto::{
+    HashedPassword, JwtConfig, ManualClock, PasswordConfig, PasswordHasher, TokenCodec, TokenKind,
+};
 use auth_persistence::test_support::TestDb;
 use auth_persistence::users::NewUser;
 use auth_persistence::{DbConfig, DbPool, db_test, sessions, users};
 use auth_resilience::{BreakerConfig, CircuitBreaker};
-use auth_services::{AuthConfig, AuthDeps, AuthService, AuthSession, LoginInput, RegisterInput};
+use auth_services::{
+    AuthConfig, AuthDeps, AuthService, AuthSession, Email, Fault, LoginError, LoginInput,
+    RegisterInput, RequestContext, UserId, UserRef, Username,
+};
 use secrecy::{ExposeSecret, SecretString};
 use time::{Duration, OffsetDateTime};
 
@@ -52,7 +56,7 @@ fn register_input(email: &str, username: &str) -> RegisterInput {
 }
 
 async fn register(auth: &AuthService) -> AuthSession {
-    auth.register(register_input("Ann@Example.com", "Ann"))
+    auth.register(&ANON, register_input("Ann@Example.com", "Ann"))
         .await
         .unwrap()
 }
@@ -65,8 +69,20 @@ fn by_username(username: &str, password: &str) -> LoginInput {
     LoginInput::parse(None, Some(username), SecretString::from(password)).unwrap()
 }
 
-fn code<T: std::fmt::Debug>(result: Result<T, AppError>) -> ErrorCode {
-    result.unwrap_err().error_code()
+/// No request context: no per-address limits, no request id in audit rows.
+const ANON: RequestContext = RequestContext {
+    request_id: None,
+    client_ip: None,
+};
+
+/// The variant an operation's error is (or `"Ok"`), by name: what the tests compare.
+fn kind(outcome: &impl std::fmt::Debug) -> String {
+    let text = format!("{outcome:?}");
+    let text = text.strip_prefix("Err(").unwrap_or(&text);
+    let end = text
+        .find(|c: char| !c.is_alphanumeric())
+        .unwrap_or(text.len());
+    text[..end].to_owned()
 }
 
 fn jti(token: &SecretString) -> String {
@@ -95,17 +111,18 @@ db_test!(async fn user_service_gets_users_by_id_email_and_username(db) {
 
 db_test!(async fn user_service_returns_none_for_unknown_users(db) {
     let (auth, _) = service(db);
-    assert!(auth.users().get_by_id(77).await.unwrap().is_none());
+    assert!(auth.users().get_by_id(UserId::new(77)).await.unwrap().is_none());
     assert!(auth.users().get_by_email("ghost@example.com").await.unwrap().is_none());
     assert!(auth.users().get_by_username("ghost").await.unwrap().is_none());
 });
 
 db_test!(async fn user_service_creates_users_and_refuses_duplicates(db) {
-    let (auth, _) = service(db);
-    let new = NewUser { email: "bo@example.com", username: "bo", hashed_password: "h", now: OffsetDateTime::now_utc() };
-    let created = auth.users().create(new).await.unwrap();
+    let (auth, clock) = service(db);
+    let (email, username) = (Email::parse("bo@example.com").unwrap(), Username::parse("bob").unwrap());
+    let hash = HashedPassword::new("h".to_owned());
+    let created = auth.users().create(&email, &username, &hash, &clock).await.unwrap();
     assert_eq!(created.email, "bo@example.com");
-    assert_eq!(code(auth.users().create(new).await), ErrorCode::UserExists);
+    assert_eq!(kind(&auth.users().create(&email, &username, &hash, &clock).await), "UserExists");
 });
 
 // ---- AuthService: registration ----
@@ -119,7 +136,7 @@ db_test!(async fn register_returns_tokens_for_the_new_user(db) {
     assert_eq!(session.expires_in, 30 * 60);
     let me = auth.me(session.access_token.expose_secret()).await.unwrap();
     assert_eq!(me, session.user);
-    let stored = users::find_by_id(db.pool(), session.user.id).await.unwrap().unwrap();
+    let stored = users::find_by_id(db.pool(), session.user.id.get()).await.unwrap().unwrap();
     assert!(stored.hashed_password.starts_with("$argon2id$"), "hashed, not plain");
 });
 
@@ -127,7 +144,7 @@ db_test!(async fn register_refuses_a_duplicate_email_or_username_whatever_the_ca
     let (auth, _) = service(db);
     register(&auth).await;
     for (email, username) in [("ann@example.com", "other"), ("other@example.com", "ann"), ("ANN@EXAMPLE.COM", "x_y")] {
-        assert_eq!(code(auth.register(register_input(email, username)).await), ErrorCode::UserExists);
+        assert_eq!(kind(&auth.register(&ANON, register_input(email, username)).await), "UserExists");
     }
 });
 
@@ -135,12 +152,12 @@ db_test!(async fn twenty_concurrent_registrations_of_one_email_make_one_account(
     let (auth, _) = service(db);
     let attempts = (0..20).map(|i| {
         let auth = auth.clone();
-        async move { auth.register(register_input("race@example.com", &format!("racer{i}"))).await }
+        async move { auth.register(&ANON, register_input("race@example.com", &format!("racer{i}"))).await }
     });
     let results = futures::future::join_all(attempts).await;
     assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1);
     for err in results.into_iter().filter_map(Result::err) {
-        assert_eq!(err.error_code(), ErrorCode::UserExists, "{err:?}");
+        assert_eq!(kind(&err), "UserExists", "{err:?}");
     }
 });
 
@@ -149,27 +166,26 @@ db_test!(async fn twenty_concurrent_registrations_of_one_email_make_one_account(
 db_test!(async fn login_works_by_email_and_by_username_ignoring_case(db) {
     let (auth, _) = service(db);
     let registered = register(&auth).await;
-    let by_mail = auth.login(by_email("ANN@example.com", PASSWORD)).await.unwrap();
-    let by_name = auth.login(by_username("aNN", PASSWORD)).await.unwrap();
+    let by_mail = auth.login(&ANON, by_email("ANN@example.com", PASSWORD)).await.unwrap();
+    let by_name = auth.login(&ANON, by_username("aNN", PASSWORD)).await.unwrap();
     assert_eq!(by_mail.user.id, registered.user.id);
     assert_eq!(by_name.user.id, registered.user.id);
     assert_ne!(by_mail.session_id, by_name.session_id, "each login opens a session");
     assert!(by_name.user.last_login.is_some());
-    let stored = users::find_by_id(db.pool(), registered.user.id).await.unwrap().unwrap();
+    let stored = users::find_by_id(db.pool(), registered.user.id.get()).await.unwrap().unwrap();
     assert_eq!(stored.last_login, by_name.user.last_login);
 });
 
 db_test!(async fn every_login_failure_is_the_same_invalid_credentials(db) {
     let (auth, _) = service(db);
     let registered = register(&auth).await;
-    let wrong = auth.login(by_email("ann@example.com", "not the password")).await.unwrap_err();
-    let unknown = auth.login(by_email("ghost@example.com", PASSWORD)).await.unwrap_err();
-    let unknown_name = auth.login(by_username("ghost", PASSWORD)).await.unwrap_err();
-    auth.users().deactivate(registered.user.id, OffsetDateTime::now_utc()).await.unwrap();
-    let inactive = auth.login(by_email("ann@example.com", PASSWORD)).await.unwrap_err();
+    let wrong = auth.login(&ANON, by_email("ann@example.com", "not the password")).await.unwrap_err();
+    let unknown = auth.login(&ANON, by_email("ghost@example.com", PASSWORD)).await.unwrap_err();
+    let unknown_name = auth.login(&ANON, by_username("ghost", PASSWORD)).await.unwrap_err();
+    auth.admin().deactivate(&ANON, &UserRef::Id(registered.user.id)).await.unwrap();
+    let inactive = auth.login(&ANON, by_email("ann@example.com", PASSWORD)).await.unwrap_err();
     for err in [wrong, unknown, unknown_name, inactive] {
-        assert_eq!(err.error_code(), ErrorCode::InvalidCredentials);
-        assert_eq!(err.detail(), "Invalid credentials");
+        assert!(matches!(err, LoginError::InvalidCredentials), "{err:?}");
     }
 });
 
@@ -177,14 +193,14 @@ db_test!(async fn a_bcrypt_user_from_the_python_service_logs_in_and_is_rehashed(
     let (auth, _) = service(db);
     let legacy = NewUser { email: "py@example.com", username: "py", hashed_password: PYTHON_BCRYPT, now: OffsetDateTime::now_utc() };
     let user = users::insert(db.pool(), legacy).await.unwrap();
-    let wrong = auth.login(by_username("py", "Correct horse battery staple")).await;
-    assert_eq!(code(wrong), ErrorCode::InvalidCredentials);
+    let wrong = auth.login(&ANON, by_username("py", "Correct horse battery staple")).await;
+    assert_eq!(kind(&wrong), "InvalidCredentials");
     let unchanged = users::find_by_id(db.pool(), user.id).await.unwrap().unwrap();
     assert_eq!(unchanged.hashed_password, PYTHON_BCRYPT, "no rehash on a failed login");
-    auth.login(by_username("py", PASSWORD)).await.unwrap();
+    auth.login(&ANON, by_username("py", PASSWORD)).await.unwrap();
     let upgraded = users::find_by_id(db.pool(), user.id).await.unwrap().unwrap();
     assert!(upgraded.hashed_password.starts_with("$argon2id$"), "{}", &upgraded.hashed_password[..10]);
-    auth.login(by_username("py", PASSWORD)).await.unwrap();
+    auth.login(&ANON, by_username("py", PASSWORD)).await.unwrap();
 });
 
 // ---- AuthService: refresh, logout, me ----
@@ -192,13 +208,13 @@ db_test!(async fn a_bcrypt_user_from_the_python_service_logs_in_and_is_rehashed(
 db_test!(async fn refresh_rotates_both_tokens(db) {
     let (auth, _) = service(db);
     let first = register(&auth).await;
-    let second = auth.refresh(first.refresh_token.expose_secret()).await.unwrap();
+    let second = auth.refresh(&ANON, first.refresh_token.expose_secret()).await.unwrap();
     assert_ne!(second.refresh_token.expose_secret(), first.refresh_token.expose_secret());
     assert_eq!(second.session_id, first.session_id);
     assert_eq!(second.user.id, first.user.id);
     auth.me(second.access_token.expose_secret()).await.unwrap();
-    let third = auth.refresh(second.refresh_token.expose_secret()).await.unwrap();
-    let session = sessions::find(db.pool(), &first.session_id).await.unwrap().unwrap();
+    let third = auth.refresh(&ANON, second.refresh_token.expose_secret()).await.unwrap();
+    let session = sessions::find(db.pool(), first.session_id.as_str()).await.unwrap().unwrap();
     assert_eq!(session.generation, 2);
     assert_ne!(jti(&third.refresh_token), jti(&second.refresh_token));
 });
@@ -206,51 +222,51 @@ db_test!(async fn refresh_rotates_both_tokens(db) {
 db_test!(async fn refresh_refuses_garbage_access_tokens_and_tampering(db) {
     let (auth, _) = service(db);
     let session = register(&auth).await;
-    assert_eq!(code(auth.refresh("not-a-jwt").await), ErrorCode::InvalidToken);
-    assert_eq!(code(auth.refresh(session.access_token.expose_secret()).await), ErrorCode::InvalidToken);
+    assert_eq!(kind(&auth.refresh(&ANON, "not-a-jwt").await), "InvalidToken");
+    assert_eq!(kind(&auth.refresh(&ANON, session.access_token.expose_secret()).await), "InvalidToken");
     // Change the first character of the signature: the last one may only carry padding bits.
     let token = session.refresh_token.expose_secret();
     let at = token.rfind('.').unwrap() + 1;
     let swapped = if token[at..].starts_with('A') { "B" } else { "A" };
     let tampered = format!("{}{swapped}{}", &token[..at], &token[at + 1..]);
     assert_ne!(tampered, token);
-    assert_eq!(code(auth.refresh(&tampered).await), ErrorCode::InvalidToken);
-    assert_eq!(code(auth.me(session.refresh_token.expose_secret()).await), ErrorCode::InvalidToken);
+    assert_eq!(kind(&auth.refresh(&ANON, &tampered).await), "InvalidToken");
+    assert_eq!(kind(&auth.me(session.refresh_token.expose_secret()).await), "InvalidToken");
 });
 
 db_test!(async fn a_second_tab_within_the_grace_window_gets_the_same_successor(db) {
     let (auth, clock) = service(db);
     let first = register(&auth).await;
-    let tab_a = auth.refresh(first.refresh_token.expose_secret()).await.unwrap();
+    let tab_a = auth.refresh(&ANON, first.refresh_token.expose_secret()).await.unwrap();
     clock.advance(Duration::seconds(5));
-    let tab_b = auth.refresh(first.refresh_token.expose_secret()).await.unwrap();
+    let tab_b = auth.refresh(&ANON, first.refresh_token.expose_secret()).await.unwrap();
     assert_eq!(jti(&tab_a.refresh_token), jti(&tab_b.refresh_token), "the chain did not fork");
-    let session = sessions::find(db.pool(), &first.session_id).await.unwrap().unwrap();
+    let session = sessions::find(db.pool(), first.session_id.as_str()).await.unwrap().unwrap();
     assert!(!session.is_revoked());
     assert_eq!(session.generation, 1);
-    auth.refresh(tab_b.refresh_token.expose_secret()).await.unwrap();
+    auth.refresh(&ANON, tab_b.refresh_token.expose_secret()).await.unwrap();
 });
 
 db_test!(async fn reuse_after_the_grace_window_revokes_the_whole_session(db) {
     let (auth, clock) = service(db);
     let first = register(&auth).await;
-    let second = auth.refresh(first.refresh_token.expose_secret()).await.unwrap();
+    let second = auth.refresh(&ANON, first.refresh_token.expose_secret()).await.unwrap();
     clock.advance(Duration::seconds(11));
-    assert_eq!(code(auth.refresh(first.refresh_token.expose_secret()).await), ErrorCode::InvalidToken);
-    let session = sessions::find(db.pool(), &first.session_id).await.unwrap().unwrap();
+    assert_eq!(kind(&auth.refresh(&ANON, first.refresh_token.expose_secret()).await), "InvalidToken");
+    let session = sessions::find(db.pool(), first.session_id.as_str()).await.unwrap().unwrap();
     assert_eq!(session.revoked_reason.as_deref(), Some("reuse_detected"));
     // The thief's successor and the victim's tokens are all dead now.
-    assert_eq!(code(auth.refresh(second.refresh_token.expose_secret()).await), ErrorCode::InvalidToken);
-    assert_eq!(code(auth.me(second.access_token.expose_secret()).await), ErrorCode::InvalidToken);
+    assert_eq!(kind(&auth.refresh(&ANON, second.refresh_token.expose_secret()).await), "InvalidToken");
+    assert_eq!(kind(&auth.me(second.access_token.expose_secret()).await), "InvalidToken");
 });
 
 db_test!(async fn a_token_two_rotations_old_is_reuse_even_inside_the_window(db) {
     let (auth, _) = service(db);
     let first = register(&auth).await;
-    let second = auth.refresh(first.refresh_token.expose_secret()).await.unwrap();
-    auth.refresh(second.refresh_token.expose_secret()).await.unwrap();
-    assert_eq!(code(auth.refresh(first.refresh_token.expose_secret()).await), ErrorCode::InvalidToken);
-    assert!(sessions::find(db.pool(), &first.session_id).await.unwrap().unwrap().is_revoked());
+    let second = auth.refresh(&ANON, first.refresh_token.expose_secret()).await.unwrap();
+    auth.refresh(&ANON, second.refresh_token.expose_secret()).await.unwrap();
+    assert_eq!(kind(&auth.refresh(&ANON, first.refresh_token.expose_secret()).await), "InvalidToken");
+    assert!(sessions::find(db.pool(), first.session_id.as_str()).await.unwrap().unwrap().is_revoked());
 });
 
 db_test!(async fn fifty_concurrent_refreshes_of_one_token_never_fork_the_chain(db) {
@@ -259,13 +275,13 @@ db_test!(async fn fifty_concurrent_refreshes_of_one_token_never_fork_the_chain(d
     let token = first.refresh_token.expose_secret().to_owned();
     let attempts = (0..50).map(|_| {
         let (auth, token) = (auth.clone(), token.clone());
-        async move { auth.refresh(&token).await }
+        async move { auth.refresh(&ANON, &token).await }
     });
     let results = futures::future::join_all(attempts).await;
     let successors: std::collections::BTreeSet<String> =
         results.iter().map(|r| jti(&r.as_ref().unwrap().refresh_token)).collect();
     assert_eq!(successors.len(), 1, "every caller got the same successor");
-    let session = sessions::find(db.pool(), &first.session_id).await.unwrap().unwrap();
+    let session = sessions::find(db.pool(), first.session_id.as_str()).await.unwrap().unwrap();
     assert_eq!(session.generation, 1);
     assert!(!session.is_revoked());
 });
@@ -274,28 +290,28 @@ db_test!(async fn an_expired_refresh_token_is_token_expired(db) {
     let clock = ManualClock::new(OffsetDateTime::now_utc() - Duration::days(8));
     let auth = service_with_clock(db.pool().clone(), clock);
     let session = register(&auth).await;
-    assert_eq!(code(auth.refresh(session.refresh_token.expose_secret()).await), ErrorCode::TokenExpired);
-    assert_eq!(code(auth.me(session.access_token.expose_secret()).await), ErrorCode::TokenExpired);
+    assert_eq!(kind(&auth.refresh(&ANON, session.refresh_token.expose_secret()).await), "TokenExpired");
+    assert_eq!(kind(&auth.me(session.access_token.expose_secret()).await), "TokenExpired");
 });
 
 db_test!(async fn refresh_and_me_refuse_an_inactive_user(db) {
     let (auth, _) = service(db);
     let session = register(&auth).await;
-    auth.users().deactivate(session.user.id, OffsetDateTime::now_utc()).await.unwrap();
-    assert_eq!(code(auth.refresh(session.refresh_token.expose_secret()).await), ErrorCode::InvalidToken);
-    assert_eq!(code(auth.me(session.access_token.expose_secret()).await), ErrorCode::InvalidToken);
+    auth.admin().deactivate(&ANON, &UserRef::Id(session.user.id)).await.unwrap();
+    assert_eq!(kind(&auth.refresh(&ANON, session.refresh_token.expose_secret()).await), "InvalidToken");
+    assert_eq!(kind(&auth.me(session.access_token.expose_secret()).await), "InvalidToken");
 });
 
 db_test!(async fn logout_revokes_the_session_and_is_idempotent(db) {
     let (auth, _) = service(db);
     let session = register(&auth).await;
-    let other = auth.login(by_username("ann", PASSWORD)).await.unwrap();
-    auth.logout(session.refresh_token.expose_secret()).await.unwrap();
-    auth.logout(session.refresh_token.expose_secret()).await.unwrap();
-    assert_eq!(code(auth.refresh(session.refresh_token.expose_secret()).await), ErrorCode::InvalidToken);
-    assert_eq!(code(auth.me(session.access_token.expose_secret()).await), ErrorCode::InvalidToken);
-    assert_eq!(code(auth.logout("garbage").await), ErrorCode::InvalidToken);
-    assert_eq!(code(auth.logout(other.access_token.expose_secret()).await), ErrorCode::InvalidToken);
+    let other = auth.login(&ANON, by_username("ann", PASSWORD)).await.unwrap();
+    auth.logout(&ANON, session.refresh_token.expose_secret()).await.unwrap();
+    auth.logout(&ANON, session.refresh_token.expose_secret()).await.unwrap();
+    assert_eq!(kind(&auth.refresh(&ANON, session.refresh_token.expose_secret()).await), "InvalidToken");
+    assert_eq!(kind(&auth.me(session.access_token.expose_secret()).await), "InvalidToken");
+    assert_eq!(kind(&auth.logout(&ANON, "garbage").await), "InvalidToken");
+    assert_eq!(kind(&auth.logout(&ANON, other.access_token.expose_secret()).await), "InvalidToken");
     auth.me(other.access_token.expose_secret()).await.expect("other sessions live on");
 });
 
@@ -307,19 +323,23 @@ async fn a_database_outage_is_service_unavailable_never_invalid_credentials() {
     config.acquire_timeout = std::time::Duration::from_millis(500);
     let (auth, _) = service_on(DbPool::new(&config).unwrap());
     let down = auth
-        .login(by_email("ann@example.com", PASSWORD))
+        .login(&ANON, by_email("ann@example.com", PASSWORD))
         .await
         .unwrap_err();
-    assert_eq!(down.error_code(), ErrorCode::ServiceUnavailable);
+    assert!(
+        matches!(down, LoginError::Fault(Fault::Unavailable(_))),
+        "{down:?}"
+    );
     // After enough failures the breaker opens and answers at once.
     for _ in 0..5 {
-        let _ = auth.users().get_by_id(1).await;
+        let _ = auth.users().get_by_id(UserId::new(1)).await;
     }
     let open = auth
-        .login(by_email("ann@example.com", PASSWORD))
+        .login(&ANON, by_email("ann@example.com", PASSWORD))
         .await
         .unwrap_err();
-    assert!(matches!(open, AppError::CircuitOpen { .. }), "{open:?}");
-    assert_eq!(open.error_code(), ErrorCode::ServiceUnavailable);
-    assert!(open.retry_after().is_some());
+    let LoginError::Fault(fault @ Fault::CircuitOpen { .. }) = open else {
+        panic!("expected an open breaker, got {open:?}");
+    };
+    assert!(fault.retry_after().is_some());
 }
