@@ -9,7 +9,8 @@
 //! - [`Reply`]: a response read in full, so status, headers and body can all be checked.
 //! - [`TestUser`], [`Tokens`], [`User`]: fixtures and the contract's bodies, decoded strictly.
 //! - [`assert_error`], [`assert_timestamp`]: the contract's error envelope and time format.
-//! - [`api_test!`]: one test per backend (SQLite always, PostgreSQL with `TEST_DATABASE_URL`).
+//! - [`api_test!`]: one test per backend (SQLite always; PostgreSQL with `TEST_DATABASE_URL`,
+//!   reported as ignored without it).
 //!
 //! This crate depends on the binary's library and on `auth-persistence`'s test support; it
 //! is never published.

@@ -3,9 +3,13 @@
 //! [`TestDb::sqlite`] makes a migrated SQLite file in a temporary directory.
 //! [`TestDb::postgres`] creates a migrated database of its own on the server named by
 //! `TEST_DATABASE_URL` and drops it when the value is dropped; leftovers of crashed runs older
-//! than an hour are swept on first use. Without `TEST_DATABASE_URL` it returns `None` and the
-//! caller skips, unless `REQUIRE_POSTGRES=1`, which turns the missing URL into a failure.
-//! [`db_test!`](crate::db_test) writes one test per backend from one body.
+//! than an hour are swept on first use. Without `TEST_DATABASE_URL` it panics: a test that asks
+//! for PostgreSQL fails rather than passing without having run.
+//! [`db_test!`](crate::db_test) writes one test per backend from one body; its PostgreSQL
+//! variant is compiled as ignored unless `TEST_DATABASE_URL` was set for the build.
+//!
+//! `REQUIRE_POSTGRES=1` says a run must include PostgreSQL: a test of this module that is
+//! never ignored then fails when `TEST_DATABASE_URL` is unset or empty.
 
 #![expect(
     clippy::expect_used,
@@ -13,7 +17,7 @@
 )]
 #![expect(
     clippy::print_stderr,
-    reason = "test support: skip notices go to the test output"
+    reason = "test support: cleanup failures go to the test output"
 )]
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -56,16 +60,15 @@ impl TestDb {
         Self::migrated(config, Guard::Sqlite(dir)).await
     }
 
-    /// A fresh, migrated PostgreSQL database, or `None` when `TEST_DATABASE_URL` is unset.
+    /// A fresh, migrated PostgreSQL database on the server named by `TEST_DATABASE_URL`.
     ///
     /// # Panics
     ///
-    /// If `TEST_DATABASE_URL` is unset while `REQUIRE_POSTGRES=1`, or the server refuses.
-    pub async fn postgres() -> Option<Self> {
-        let Some(admin_url) = postgres_url() else {
-            eprintln!("TEST_DATABASE_URL is not set: skipping a PostgreSQL test");
-            return None;
-        };
+    /// If `TEST_DATABASE_URL` is unset or empty, or the server refuses: a PostgreSQL test
+    /// fails rather than passing without having run.
+    pub async fn postgres() -> Self {
+        let admin_url =
+            postgres_url().expect("TEST_DATABASE_URL is not set: this PostgreSQL test cannot run");
         let mut admin = AsyncPgConnection::establish(&admin_url)
             .await
             .expect("TEST_DATABASE_URL does not answer");
@@ -78,7 +81,7 @@ impl TestDb {
             .await
             .expect("CREATE DATABASE");
         let config = DbConfig::new(with_database(&admin_url, &name)).expect("postgres url");
-        Some(Self::migrated(config, Guard::Postgres { admin_url, name }).await)
+        Self::migrated(config, Guard::Postgres { admin_url, name }).await
     }
 
     async fn migrated(config: DbConfig, guard: Guard) -> Self {
@@ -129,22 +132,16 @@ impl Drop for TestDb {
     }
 }
 
-/// The PostgreSQL server for tests, or `None` to skip.
-///
-/// # Panics
-///
-/// If it is unset while `REQUIRE_POSTGRES=1`.
+/// The PostgreSQL server for tests: `TEST_DATABASE_URL`, or `None` when it is unset or empty.
 pub fn postgres_url() -> Option<String> {
-    match std::env::var("TEST_DATABASE_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            assert!(
-                std::env::var("REQUIRE_POSTGRES").as_deref() != Ok("1"),
-                "REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set"
-            );
-            None
-        }
-    }
+    std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+}
+
+/// Whether the run must include PostgreSQL (`REQUIRE_POSTGRES=1`).
+pub fn postgres_required() -> bool {
+    std::env::var("REQUIRE_POSTGRES").as_deref() == Ok("1")
 }
 
 #[derive(QueryableByName)]
@@ -204,8 +201,16 @@ fn with_database(url: &str, name: &str) -> String {
     out
 }
 
-/// Writes one test per backend from one body: `NAME::sqlite` always runs, `NAME::postgres`
-/// runs when `TEST_DATABASE_URL` is set. The body sees `$db: &TestDb`.
+/// Writes one test per backend from one body. The body sees `$db: &TestDb`.
+///
+/// - `NAME::sqlite` always runs.
+/// - `NAME::postgres` runs when `TEST_DATABASE_URL` is set, and fails if the server does not
+///   answer. Without it the test is reported as ignored (`needs TEST_DATABASE_URL`), so the
+///   count of passed tests is the count of tests that ran.
+///
+/// Whether the variant is ignored is decided when the tests are compiled, by
+/// `cfg(postgres_tests)` in the crate where the macro expands: that crate needs a build script
+/// that sets it from `TEST_DATABASE_URL` (see this crate's `build.rs`).
 ///
 /// ```text
 /// auth_persistence::db_test!(async fn finds_nothing(db) {
@@ -229,10 +234,9 @@ macro_rules! db_test {
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[cfg_attr(not(postgres_tests), ignore = "needs TEST_DATABASE_URL")]
             async fn postgres() {
-                let Some(test_db) = $crate::test_support::TestDb::postgres().await else {
-                    return;
-                };
+                let test_db = $crate::test_support::TestDb::postgres().await;
                 let $db = &test_db;
                 $body
             }
@@ -242,7 +246,18 @@ macro_rules! db_test {
 
 #[cfg(test)]
 mod tests {
-    use super::with_database;
+    use super::{postgres_required, postgres_url, with_database};
+
+    /// Never ignored: without `TEST_DATABASE_URL` the PostgreSQL variants are only reported
+    /// as ignored, so this is the test that makes `REQUIRE_POSTGRES=1` fail such a run.
+    #[test]
+    fn require_postgres_has_a_database_url() {
+        assert!(
+            !postgres_required() || postgres_url().is_some(),
+            "REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is unset or empty: \
+             the PostgreSQL tests would be ignored instead of run"
+        );
+    }
 
     #[test]
     fn replaces_the_database_name() {
