@@ -65,16 +65,25 @@ impl Application {
             argon2: Argon2Params::default(),
             ..PasswordConfig::default()
         };
-        Self::build_with_passwords(settings, passwords).await
+        Self::build_with(settings, passwords).await
     }
 
     /// Builds the service with the given password parameters (tests pass
-    /// [`PasswordConfig::for_tests`]).
+    /// [`PasswordConfig::for_tests`]). Only with the `test-support` feature.
     ///
     /// # Errors
     ///
     /// See [`StartupError`].
+    #[cfg(feature = "test-support")]
     pub async fn build_with_passwords(
+        settings: Settings,
+        passwords: PasswordConfig,
+    ) -> Result<Self, StartupError> {
+        Self::build_with(settings, passwords).await
+    }
+
+    /// What [`build`](Self::build) and the tests' `build_with_passwords` share.
+    async fn build_with(
         settings: Settings,
         passwords: PasswordConfig,
     ) -> Result<Self, StartupError> {

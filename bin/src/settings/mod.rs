@@ -2,8 +2,8 @@
 //! `main` fills from `.env` first), with one clear error line naming any bad variable.
 //!
 //! Nothing here is global: `main` builds a [`Settings`] and passes it down, and tests build
-//! one with [`Settings::from_lookup`] over a map or [`Settings::for_tests`], never
-//! touching the process environment. Each value is parsed here once
+//! one with [`Settings::from_lookup`] over a map or `Settings::for_tests` (feature
+//! `test-support`), never touching the process environment. Each value is parsed here once
 //! into the type its user needs (`DbConfig`, `HeaderName`, [`LogFilter`]…), so nothing later
 //! parses it again or has its own error line for it.
 //!

@@ -15,6 +15,7 @@ use tracing::level_filters::LevelFilter;
 use super::LogFilter;
 
 /// The key [`Settings::for_tests`] signs with: fixed, public, and only for tests.
+#[cfg(any(test, feature = "test-support"))]
 const TEST_JWT_SECRET: &str = "test-only-jwt-secret-key-not-for-production-0123456789";
 
 /// How log lines are written.
@@ -45,7 +46,7 @@ impl fmt::Display for LogFormat {
 /// Everything the binary reads from its environment, validated and typed.
 ///
 /// Built once in `main` with [`Settings::from_env`] (or in tests with
-/// [`Settings::from_lookup`] / [`Settings::for_tests`]) and passed down; there is no global.
+/// [`Settings::from_lookup`] / `Settings::for_tests`) and passed down; there is no global.
 /// Each field names the variable it comes from; `.env.example` lists them with their defaults.
 /// Values are stored as the types their users take, so they are parsed here only.
 /// `Debug` hides the JWT key and any password in the database URL, so it is safe to log.
@@ -161,7 +162,9 @@ impl Settings {
     /// JWT key (so no key file is written), pretty logs and rate limiting on.
     ///
     /// `database` keeps the default `sqlite://auth.db`: callers set it to their own
-    /// temporary database before use. Never use this in production; the key is public.
+    /// temporary database before use. Never use this in production; the key is public, which
+    /// is why it exists only in test builds and with the `test-support` feature.
+    #[cfg(any(test, feature = "test-support"))]
     pub fn for_tests() -> Self {
         Self {
             port: 0,
