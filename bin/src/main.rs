@@ -5,10 +5,11 @@ use std::process::ExitCode;
 
 use auth_service::admin;
 use auth_service::cli::{AdminCommand, Cli, Command};
-use auth_service::settings::Settings;
+use auth_service::settings::{LogFilter, Settings};
 use auth_service::startup::Application;
 use auth_service::telemetry;
 use clap::Parser as _;
+use tracing::level_filters::LevelFilter;
 
 #[expect(
     clippy::print_stderr,
@@ -37,7 +38,7 @@ fn main() -> ExitCode {
 )]
 fn serve(settings: Settings) -> ExitCode {
     if let Err(err) = telemetry::init(&settings.log_level, settings.log_format) {
-        eprintln!("error: invalid LOG_LEVEL: {err}");
+        eprintln!("error: cannot start logging: {err}");
         return ExitCode::FAILURE;
     }
     std::panic::set_hook(Box::new(|info| tracing::error!(panic = %info, "panic")));
@@ -66,7 +67,7 @@ fn serve(settings: Settings) -> ExitCode {
     reason = "the command's result is its output"
 )]
 fn run_admin(settings: &Settings, command: &AdminCommand) -> ExitCode {
-    let _ = telemetry::init_stderr("warn", settings.log_format);
+    let _ = telemetry::init_stderr(&LogFilter::level(LevelFilter::WARN), settings.log_format);
     let outcome = actix_web::rt::System::new().block_on(admin::run(settings, command));
     match outcome {
         Ok(outcome) => {

@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use actix_web::HttpServer;
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::http::header::HeaderName;
 use auth_crypto::{
     Argon2Params, Clock, CryptoError, JwtConfig, PasswordConfig, PasswordHasher, SystemClock,
     TokenCodec,
@@ -67,16 +66,25 @@ impl Application {
             argon2: Argon2Params::default(),
             ..PasswordConfig::default()
         };
-        Self::build_with_passwords(settings, passwords).await
+        Self::build_with(settings, passwords).await
     }
 
     /// Builds the service with the given password parameters (tests pass
-    /// [`PasswordConfig::for_tests`]).
+    /// [`PasswordConfig::for_tests`]). Only with the `test-support` feature.
     ///
     /// # Errors
     ///
     /// See [`StartupError`].
+    #[cfg(feature = "test-support")]
     pub async fn build_with_passwords(
+        settings: Settings,
+        passwords: PasswordConfig,
+    ) -> Result<Self, StartupError> {
+        Self::build_with(settings, passwords).await
+    }
+
+    /// What [`build`](Self::build) and the tests' `build_with_passwords` share.
+    async fn build_with(
         settings: Settings,
         passwords: PasswordConfig,
     ) -> Result<Self, StartupError> {
@@ -179,7 +187,7 @@ pub async fn wire(settings: &Settings, passwords: PasswordConfig) -> Result<Wiri
             auth,
             trusted_proxies,
         },
-        http: http_config(settings)?,
+        http: http_config(settings),
         db,
         pool,
     })
@@ -207,28 +215,22 @@ pub async fn admin_service(settings: &Settings) -> Result<(AdminService, DbPool)
 ///
 /// # Errors
 ///
-/// [`StartupError::Config`] for a bad `DATABASE_URL`, [`StartupError::Database`] when the
-/// database does not answer in time or migrating it fails.
+/// [`StartupError::Database`] when the database does not answer in time or migrating it
+/// fails.
 pub async fn database(settings: &Settings) -> Result<(DbConfig, DbPool), StartupError> {
-    let db = db_config(settings)?;
+    let db = db_config(settings);
     wait_and_migrate(&db, settings).await?;
     let pool = DbPool::new(&db).map_err(|e| database_error(&db, &e))?;
     Ok((db, pool))
 }
 
-fn db_config(settings: &Settings) -> Result<DbConfig, StartupError> {
-    let mut db = DbConfig::new(&settings.database_url).map_err(|_| {
-        ConfigError::invalid(
-            "DATABASE_URL",
-            "",
-            "a postgres://, postgresql:// or sqlite:// URL",
-        )
-    })?;
+fn db_config(settings: &Settings) -> DbConfig {
+    let mut db = settings.database.clone();
     db.acquire_timeout = settings.database_acquire_timeout;
     if let Some(max) = settings.database_max_connections {
         db.max_connections = max;
     }
-    Ok(db)
+    db
 }
 
 /// Migrates, retrying while the database does not answer, for `DATABASE_STARTUP_TIMEOUT_SECONDS`.
@@ -256,24 +258,16 @@ fn database_error(db: &DbConfig, err: &RepoError) -> StartupError {
     }
 }
 
-fn http_config(settings: &Settings) -> Result<HttpConfig, StartupError> {
-    let request_id_header =
-        HeaderName::try_from(settings.request_id_header.as_str()).map_err(|_| {
-            ConfigError::invalid(
-                "REQUEST_ID_HEADER",
-                &settings.request_id_header,
-                "an HTTP header name",
-            )
-        })?;
-    Ok(HttpConfig {
+fn http_config(settings: &Settings) -> HttpConfig {
+    HttpConfig {
         api: ApiInfo {
             title: settings.api_title.clone(),
             description: settings.api_description.clone(),
             version: settings.api_version.clone(),
         },
-        request_id_header,
+        request_id_header: settings.request_id_header.clone(),
         cors_origins: settings.cors_origins.clone(),
         max_body_bytes: settings.max_body_bytes,
         request_timeout: settings.request_timeout,
-    })
+    }
 }

@@ -47,7 +47,7 @@ impl TestServer {
     /// with throttling off so a limiter cannot make unrelated tests flaky.
     pub async fn spawn_with(db: &TestDb, configure: impl FnOnce(&mut Settings)) -> Self {
         let mut settings = Settings::for_tests();
-        settings.database_url = db.config().url().to_owned();
+        settings.database = db.config().clone();
         settings.host = IpAddr::V4(Ipv4Addr::LOCALHOST);
         settings.port = 0;
         settings.rate_limit_enabled = false;

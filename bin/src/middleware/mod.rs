@@ -3,6 +3,7 @@
 
 pub mod access_log;
 pub mod envelope;
+pub mod path;
 pub mod request_id;
 pub mod root_span;
 pub mod security_headers;

@@ -8,6 +8,7 @@ use actix_web::{Error, HttpMessage as _};
 use tracing::{Level, Span};
 use tracing_actix_web::RootSpanBuilder;
 
+use super::path::is_under;
 use super::request_id::RequestId;
 
 /// Paths whose requests are logged at DEBUG only.
@@ -15,10 +16,7 @@ pub const QUIET_PREFIXES: [&str; 4] = ["/health", "/docs", "/redoc", "/openapi.j
 
 /// Whether requests to `path` are logged at DEBUG only.
 pub fn is_quiet(path: &str) -> bool {
-    QUIET_PREFIXES.iter().any(|prefix| {
-        path.strip_prefix(prefix)
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-    })
+    QUIET_PREFIXES.iter().any(|prefix| is_under(path, prefix))
 }
 
 /// Builds the request span: `request_id`, `method`, `path` (the matched route pattern when

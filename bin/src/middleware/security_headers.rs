@@ -15,6 +15,8 @@ use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpResponse, ResponseError};
 
+use super::path::is_under;
+
 /// The policy of API responses: JSON loads nothing and may not be framed.
 pub const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 
@@ -34,10 +36,7 @@ const DOCS_PREFIXES: [&str; 2] = ["/docs", "/redoc"];
 /// Whether `path` is a documentation page or one of its assets (`/docs`, `/docs/…`,
 /// `/redoc`, `/redoc/…`).
 pub fn is_docs(path: &str) -> bool {
-    DOCS_PREFIXES.iter().any(|prefix| {
-        path.strip_prefix(prefix)
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-    })
+    DOCS_PREFIXES.iter().any(|prefix| is_under(path, prefix))
 }
 
 /// The policy for a response to `path` with `status`. Failures are JSON envelopes wherever

@@ -4,9 +4,10 @@
 use std::ops::RangeInclusive;
 use std::time::Duration;
 
+use auth_persistence::redact_url;
 use secrecy::SecretString;
 
-use super::parse::{self, int_in, redact_url};
+use super::parse::{self, int_in};
 use super::{ConfigError, Settings};
 
 /// The shortest accepted `JWT_SECRET_KEY`, in bytes (256 bits).
@@ -33,7 +34,7 @@ impl Settings {
     ///
     /// let settings = Settings::from_lookup(|key| (key == "PORT").then(|| "9000".to_owned()))?;
     /// assert_eq!(settings.port, 9000);
-    /// assert_eq!(settings.database_url, "sqlite://auth.db");
+    /// assert_eq!(settings.database.url(), "sqlite://auth.db");
     ///
     /// let err = Settings::from_lookup(|key| (key == "PORT").then(|| "abc".to_owned()))
     ///     .unwrap_err();
@@ -58,7 +59,8 @@ impl Settings {
 /// `DATABASE_*`.
 fn load_database<F: Lookup>(env: &Env<F>, s: &mut Settings) -> Result<(), ConfigError> {
     if let Some(url) = env.text("DATABASE_URL") {
-        s.database_url = parse::database_url(&url).map_err(|expected| {
+        // The one error line for a bad DATABASE_URL; the value is shown without passwords.
+        s.database = parse::database_url(&url).map_err(|expected| {
             ConfigError::invalid("DATABASE_URL", &redact_url(&url), expected)
         })?;
     }

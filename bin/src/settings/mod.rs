@@ -2,12 +2,15 @@
 //! `main` fills from `.env` first), with one clear error line naming any bad variable.
 //!
 //! Nothing here is global: `main` builds a [`Settings`] and passes it down, and tests build
-//! one with [`Settings::from_lookup`] over a map or [`Settings::for_tests`], never touching
-//! the process environment.
+//! one with [`Settings::from_lookup`] over a map or `Settings::for_tests` (feature
+//! `test-support`), never touching the process environment. Each value is parsed here once
+//! into the type its user needs (`DbConfig`, `HeaderName`, [`LogFilter`]…), so nothing later
+//! parses it again or has its own error line for it.
 //!
 //! - `model`: the [`Settings`] struct, its defaults and its redacting `Debug`.
 //! - `load`: reading each variable ([`Settings::from_env`], [`Settings::from_lookup`]).
 //! - `parse`: parsers for single values (origins, proxies, header names, log filters…).
+//! - `log_filter`: [`LogFilter`], the parsed `LOG_LEVEL`.
 //! - `secret_key`: the generated JWT key kept beside the SQLite database
 //!   ([`Settings::resolve_jwt_secret`]).
 //! - `error`: [`ConfigError`].
@@ -32,6 +35,7 @@
 
 mod error;
 mod load;
+mod log_filter;
 mod model;
 mod parse;
 mod secret_key;
@@ -39,5 +43,6 @@ mod secret_key;
 mod tests;
 
 pub use error::ConfigError;
+pub use log_filter::LogFilter;
 pub use model::{LogFormat, Settings};
 pub use secret_key::KEY_FILE_SUFFIX;

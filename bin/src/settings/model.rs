@@ -4,14 +4,18 @@ use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
+use actix_web::http::header::HeaderName;
 use auth_crypto::{HashScheme, JwtAlgorithm};
+use auth_persistence::DbConfig;
 use auth_services::ThrottleConfig;
 use ipnet::IpNet;
 use secrecy::SecretString;
+use tracing::level_filters::LevelFilter;
 
-use super::parse::redact_url;
+use super::LogFilter;
 
 /// The key [`Settings::for_tests`] signs with: fixed, public, and only for tests.
+#[cfg(any(test, feature = "test-support"))]
 const TEST_JWT_SECRET: &str = "test-only-jwt-secret-key-not-for-production-0123456789";
 
 /// How log lines are written.
@@ -42,14 +46,16 @@ impl fmt::Display for LogFormat {
 /// Everything the binary reads from its environment, validated and typed.
 ///
 /// Built once in `main` with [`Settings::from_env`] (or in tests with
-/// [`Settings::from_lookup`] / [`Settings::for_tests`]) and passed down; there is no global.
+/// [`Settings::from_lookup`] / `Settings::for_tests`) and passed down; there is no global.
 /// Each field names the variable it comes from; `.env.example` lists them with their defaults.
+/// Values are stored as the types their users take, so they are parsed here only.
 /// `Debug` hides the JWT key and any password in the database URL, so it is safe to log.
 #[derive(Clone)]
 pub struct Settings {
     /// `DATABASE_URL`: `sqlite://PATH` or `postgres://…`; default `sqlite://auth.db`.
-    /// It may hold a password: log it only through `Debug`.
-    pub database_url: String,
+    /// Its URL may hold a password: log it only through `Debug`. Its pool limits are the data
+    /// layer's defaults; start-up applies the two settings below to them.
+    pub database: DbConfig,
     /// `DATABASE_MAX_CONNECTIONS`: pool size; `None` (the default) keeps the data layer's
     /// choice for the backend.
     pub database_max_connections: Option<usize>,
@@ -91,11 +97,11 @@ pub struct Settings {
     /// default `http://localhost:3000` and `http://localhost:8080`.
     pub cors_origins: Vec<String>,
     /// `LOG_LEVEL`: a level (lower case) or an `EnvFilter` directive string; default `info`.
-    pub log_level: String,
+    pub log_level: LogFilter,
     /// `LOG_FORMAT`: default JSON.
     pub log_format: LogFormat,
     /// `REQUEST_ID_HEADER`: header carrying the request id; default `X-Request-ID`.
-    pub request_id_header: String,
+    pub request_id_header: HeaderName,
     /// `API_TITLE`: OpenAPI title; default `Auth Service`.
     pub api_title: String,
     /// `API_DESCRIPTION`: OpenAPI description; default `Authentication service`.
@@ -113,9 +119,13 @@ pub struct Settings {
 
 impl Settings {
     /// The documented defaults: what [`Settings::from_lookup`] returns when nothing is set.
+    #[expect(
+        clippy::expect_used,
+        reason = "a constant URL that the data layer accepts"
+    )]
     pub(super) fn defaults() -> Self {
         Self {
-            database_url: "sqlite://auth.db".to_owned(),
+            database: DbConfig::new("sqlite://auth.db").expect("a supported URL"),
             database_max_connections: None,
             database_acquire_timeout: Duration::from_secs(5),
             database_startup_timeout: Duration::from_secs(30),
@@ -136,9 +146,9 @@ impl Settings {
                 "http://localhost:3000".to_owned(),
                 "http://localhost:8080".to_owned(),
             ],
-            log_level: "info".to_owned(),
+            log_level: LogFilter::level(LevelFilter::INFO),
             log_format: LogFormat::Json,
-            request_id_header: "X-Request-ID".to_owned(),
+            request_id_header: HeaderName::from_static("x-request-id"),
             api_title: "Auth Service".to_owned(),
             api_description: "Authentication service".to_owned(),
             api_version: "1.0.0".to_owned(),
@@ -151,8 +161,10 @@ impl Settings {
     /// Settings for tests only: the defaults, except port 0 (a free port), a fixed public
     /// JWT key (so no key file is written), pretty logs and rate limiting on.
     ///
-    /// `database_url` keeps the default `sqlite://auth.db`: callers set it to their own
-    /// temporary database before use. Never use this in production; the key is public.
+    /// `database` keeps the default `sqlite://auth.db`: callers set it to their own
+    /// temporary database before use. Never use this in production; the key is public, which
+    /// is why it exists only in test builds and with the `test-support` feature.
+    #[cfg(any(test, feature = "test-support"))]
     pub fn for_tests() -> Self {
         Self {
             port: 0,
@@ -172,7 +184,7 @@ impl Settings {
 impl fmt::Debug for Settings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Settings")
-            .field("database_url", &redact_url(&self.database_url))
+            .field("database_url", &self.database.redacted_url())
             .field("database_max_connections", &self.database_max_connections)
             .field("database_acquire_timeout", &self.database_acquire_timeout)
             .field("database_startup_timeout", &self.database_startup_timeout)

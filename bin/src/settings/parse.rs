@@ -8,17 +8,15 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::ops::RangeInclusive;
 use std::str::FromStr;
 
+use actix_web::http::header::HeaderName;
 use auth_crypto::{HashScheme, JwtAlgorithm};
 use auth_persistence::DbConfig;
 use ipnet::IpNet;
 
-use super::LogFormat;
+use super::{LogFilter, LogFormat};
 
 /// The longest accepted request-id header name.
 const MAX_HEADER_NAME_LEN: usize = 64;
-
-/// The log levels accepted on their own, lowest first.
-const LOG_LEVELS: [&str; 5] = ["trace", "debug", "info", "warn", "error"];
 
 /// An integer within `range`, e.g. `PORT` in `0..=65535`.
 pub(super) fn int_in<T>(text: &str, range: RangeInclusive<T>) -> Result<T, String>
@@ -46,10 +44,10 @@ pub(super) fn boolean(text: &str) -> Result<bool, String> {
     }
 }
 
-/// A database URL whose scheme the data layer supports. Returned as given.
-pub(super) fn database_url(text: &str) -> Result<String, String> {
+/// A database URL whose scheme the data layer supports, as the data layer's settings (with
+/// its default limits).
+pub(super) fn database_url(text: &str) -> Result<DbConfig, String> {
     DbConfig::new(text)
-        .map(|_| text.to_owned())
         .map_err(|_| "expected postgres://, postgresql:// or sqlite://PATH".to_owned())
 }
 
@@ -152,24 +150,10 @@ pub(super) fn split_host_port(authority: &str) -> Option<(&str, Option<&str>)> {
     }
 }
 
-/// A level (`trace` … `error`, any case, stored lower case) or an `EnvFilter` directive
-/// string with at least one `target=level` (stored as given).
-pub(super) fn log_level(text: &str) -> Result<String, String> {
-    let lower = text.to_ascii_lowercase();
-    if LOG_LEVELS.contains(&lower.as_str()) {
-        return Ok(lower);
-    }
-    let expected = || {
-        "expected trace, debug, info, warn, error or a filter such as info,auth_service=debug"
-            .to_owned()
-    };
-    if !text.contains('=') {
-        return Err(expected());
-    }
-    tracing_subscriber::EnvFilter::builder()
-        .parse(text)
-        .map(|_| text.to_owned())
-        .map_err(|_| expected())
+/// A level (`trace` … `error`, any case) or an `EnvFilter` directive string with at least
+/// one `target=level`.
+pub(super) fn log_level(text: &str) -> Result<LogFilter, String> {
+    LogFilter::parse(text)
 }
 
 /// `json` or `pretty`, ignoring ASCII case.
@@ -183,48 +167,18 @@ pub(super) fn log_format(text: &str) -> Result<LogFormat, String> {
     }
 }
 
-/// An HTTP header name: 1 to 64 RFC 7230 token characters.
-pub(super) fn header_name(text: &str) -> Result<String, String> {
+/// An HTTP header name: 1 to 64 RFC 7230 token characters (stored in lower case, as HTTP
+/// header names compare).
+pub(super) fn header_name(text: &str) -> Result<HeaderName, String> {
     let is_tchar = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
-    if (1..=MAX_HEADER_NAME_LEN).contains(&text.len()) && text.bytes().all(is_tchar) {
-        Ok(text.to_owned())
-    } else {
-        Err(format!(
-            "expected a header name of 1 to {MAX_HEADER_NAME_LEN} letters, digits or !#$%&'*+-.^_`|~"
-        ))
-    }
-}
-
-/// `url` with the password of any `user:password@` and any `password=` query parameter
-/// replaced by `***`, safe to log. When unsure where the user info ends, it hides more.
-pub(super) fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let mut out = format!("{scheme}://");
-    let mut tail = rest;
-    if let Some(at) = rest.rfind('@')
-        && let Some((user, _password)) = rest[..at].split_once(':')
-    {
-        out.push_str(user);
-        out.push_str(":***@");
-        tail = &rest[at + 1..];
-    }
-    let Some((path, query)) = tail.split_once('?') else {
-        out.push_str(tail);
-        return out;
-    };
-    let query: Vec<&str> = query
-        .split('&')
-        .map(|pair| match pair.split_once('=') {
-            Some((key, _)) if key.eq_ignore_ascii_case("password") => "password=***",
-            _ => pair,
+    ((1..=MAX_HEADER_NAME_LEN).contains(&text.len()) && text.bytes().all(is_tchar))
+        .then(|| HeaderName::from_bytes(text.as_bytes()).ok())
+        .flatten()
+        .ok_or_else(|| {
+            format!(
+                "expected a header name of 1 to {MAX_HEADER_NAME_LEN} letters, digits or !#$%&'*+-.^_`|~"
+            )
         })
-        .collect();
-    out.push_str(path);
-    out.push('?');
-    out.push_str(&query.join("&"));
-    out
 }
 
 /// The trimmed, non-blank items of a comma-separated list.

@@ -10,11 +10,10 @@ use std::fs::{self, OpenOptions};
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 
-use auth_persistence::{Backend, DbConfig};
+use auth_persistence::Backend;
 use secrecy::SecretString;
 
 use super::load::MIN_SECRET_BYTES;
-use super::parse::redact_url;
 use super::{ConfigError, Settings};
 
 /// Appended to the SQLite file's path to name the key file: `auth.db` → `auth.db.jwt-key`.
@@ -34,20 +33,11 @@ impl Settings {
     ///   there is no file to keep a generated key beside, and every instance must share one.
     /// - [`ConfigError::KeyFile`] when the key file cannot be read or written, or holds fewer
     ///   than 32 bytes (corrupted).
-    /// - [`ConfigError::Invalid`] for `DATABASE_URL` if the field was changed to an
-    ///   unsupported URL after loading.
     pub fn resolve_jwt_secret(&self) -> Result<SecretString, ConfigError> {
         if let Some(key) = &self.jwt_secret_key {
             return Ok(key.clone());
         }
-        let db = DbConfig::new(self.database_url.as_str()).map_err(|_| {
-            ConfigError::invalid(
-                "DATABASE_URL",
-                &redact_url(&self.database_url),
-                "expected postgres://, postgresql:// or sqlite://PATH",
-            )
-        })?;
-        let db_path = match db.backend() {
+        let db_path = match self.database.backend() {
             Backend::Postgres => {
                 return Err(ConfigError::Missing {
                     var: "JWT_SECRET_KEY",
@@ -56,7 +46,11 @@ impl Settings {
                     ),
                 });
             }
-            Backend::Sqlite => db.url().strip_prefix("sqlite://").unwrap_or_default(),
+            Backend::Sqlite => self
+                .database
+                .url()
+                .strip_prefix("sqlite://")
+                .unwrap_or_default(),
         };
         if db_path == ":memory:" {
             tracing::warn!(

@@ -7,33 +7,28 @@
 mod json;
 
 use tracing::Subscriber;
-use tracing_subscriber::EnvFilter;
+use tracing::level_filters::LevelFilter;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::fmt::format::JsonFields;
 use tracing_subscriber::layer::SubscriberExt as _;
-use tracing_subscriber::util::SubscriberInitExt as _;
+use tracing_subscriber::util::{SubscriberInitExt as _, TryInitError};
 
 pub use json::FlatJson;
 
-use crate::settings::LogFormat;
+use crate::settings::{LogFilter, LogFormat};
 
-/// A subscriber writing to `writer` at `level` (an `EnvFilter` directive such as `info` or
-/// `auth_services=debug,info`). Tests use it with an in-memory writer.
-///
-/// # Errors
-///
-/// When `level` is not a valid directive.
+/// A subscriber writing to `writer`, filtered by `filter` (the parsed `LOG_LEVEL`). Tests use
+/// it with an in-memory writer.
 pub fn subscriber<W>(
-    level: &str,
+    filter: &LogFilter,
     format: LogFormat,
     writer: W,
-) -> Result<Box<dyn Subscriber + Send + Sync>, tracing_subscriber::filter::ParseError>
+) -> Box<dyn Subscriber + Send + Sync>
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
-    let filter = EnvFilter::try_new(level)?;
-    let registry = tracing_subscriber::registry().with(filter);
-    Ok(match format {
+    let registry = tracing_subscriber::registry().with(filter.env_filter());
+    match format {
         LogFormat::Json => Box::new(
             registry.with(
                 tracing_subscriber::fmt::layer()
@@ -45,17 +40,16 @@ where
         LogFormat::Pretty => {
             Box::new(registry.with(tracing_subscriber::fmt::layer().with_writer(writer)))
         }
-    })
+    }
 }
 
 /// Installs the global subscriber, writing to standard output.
 ///
 /// # Errors
 ///
-/// When `level` is invalid or a global subscriber is already set.
-pub fn init(level: &str, format: LogFormat) -> Result<(), Box<dyn std::error::Error>> {
-    subscriber(level, format, std::io::stdout)?.try_init()?;
-    Ok(())
+/// When a global subscriber is already set.
+pub fn init(filter: &LogFilter, format: LogFormat) -> Result<(), TryInitError> {
+    subscriber(filter, format, std::io::stdout).try_init()
 }
 
 /// Installs the global subscriber, writing to standard error: for the admin commands, whose
@@ -64,17 +58,15 @@ pub fn init(level: &str, format: LogFormat) -> Result<(), Box<dyn std::error::Er
 /// # Errors
 ///
 /// As [`init`].
-pub fn init_stderr(level: &str, format: LogFormat) -> Result<(), Box<dyn std::error::Error>> {
-    subscriber(level, format, std::io::stderr)?.try_init()?;
-    Ok(())
+pub fn init_stderr(filter: &LogFilter, format: LogFormat) -> Result<(), TryInitError> {
+    subscriber(filter, format, std::io::stderr).try_init()
 }
 
 /// For tests: logs to the test harness's captured output when `TEST_LOG` is set, nowhere
 /// otherwise. Safe to call many times.
 pub fn init_for_tests() {
-    if std::env::var_os("TEST_LOG").is_some()
-        && let Ok(subscriber) = subscriber("debug", LogFormat::Pretty, std::io::stderr)
-    {
-        let _ = subscriber.try_init();
+    if std::env::var_os("TEST_LOG").is_some() {
+        let filter = LogFilter::level(LevelFilter::DEBUG);
+        let _ = subscriber(&filter, LogFormat::Pretty, std::io::stderr).try_init();
     }
 }

@@ -7,8 +7,8 @@ use std::process::Output;
 
 use actix_web::test::TestRequest;
 use auth_errors::ErrorCode;
-use auth_persistence::db_test;
 use auth_persistence::test_support::TestDb;
+use auth_persistence::{DbConfig, db_test};
 use auth_service::admin::{self, AdminError, Outcome, parse_user};
 use auth_service::cli::AdminCommand;
 use auth_services::{AdminService, UserId, UserRef};
@@ -108,7 +108,7 @@ db_test!(async fn run_migrates_and_acts_on_the_configured_database(db) {
     let outcome = admin::run(&settings(db), &command).await.unwrap();
     assert!(outcome.to_string().ends_with("(Ann); revoked 1 session"), "{outcome}");
     let mut unreachable = settings(db);
-    unreachable.database_url = "postgres://postgres@127.0.0.1:1/none".into();
+    unreachable.database = DbConfig::new("postgres://postgres@127.0.0.1:1/none").unwrap();
     unreachable.database_startup_timeout = std::time::Duration::ZERO;
     let err = admin::run(&unreachable, &command).await.unwrap_err();
     assert!(matches!(err, AdminError::Startup(_)), "{err:?}");

@@ -86,7 +86,7 @@ async fn app_without_database() -> impl actix_web::dev::Service<
     // Borrow the HTTP settings of a working wiring.
     let sqlite = auth_persistence::test_support::TestDb::sqlite().await;
     let mut ok_settings = Settings::for_tests();
-    ok_settings.database_url = sqlite.config().url().to_owned();
+    ok_settings.database = sqlite.config().clone();
     let http = wiring(&ok_settings).await.http;
     actix_web::test::init_service(build_app(
         AppState {

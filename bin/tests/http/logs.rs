@@ -6,9 +6,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 use actix_web::test::TestRequest;
 use auth_persistence::test_support::TestDb;
 use auth_persistence::users;
-use auth_service::settings::LogFormat;
+use auth_service::settings::{LogFilter, LogFormat};
 use auth_service::telemetry;
 use serde_json::{Value, json};
+use tracing::level_filters::LevelFilter;
 
 use crate::support::{PASSWORD, app, post, register_body, send};
 
@@ -35,8 +36,8 @@ fn sink() -> &'static Sink {
     SINK.get_or_init(|| {
         let sink = Sink::default();
         let writer = sink.clone();
-        let subscriber =
-            telemetry::subscriber("trace", LogFormat::Json, move || writer.clone()).unwrap();
+        let filter = LogFilter::level(LevelFilter::TRACE);
+        let subscriber = telemetry::subscriber(&filter, LogFormat::Json, move || writer.clone());
         tracing::subscriber::set_global_default(subscriber).unwrap();
         sink
     })

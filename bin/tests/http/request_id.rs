@@ -1,5 +1,6 @@
 //! Request ids: kept when sane, made otherwise, echoed everywhere.
 
+use actix_web::http::header::HeaderName;
 use actix_web::test::TestRequest;
 use auth_errors::ErrorCode;
 use auth_persistence::db_test;
@@ -28,7 +29,7 @@ db_test!(async fn an_insane_request_id_is_replaced_by_a_uuid(db) {
 
 db_test!(async fn the_request_id_header_name_is_configurable(db) {
     let mut settings = settings(db);
-    settings.request_id_header = "X-Correlation-ID".to_owned();
+    settings.request_id_header = HeaderName::from_static("x-correlation-id");
     let app = app_with(settings).await;
     let (_, headers, _) = send(&app, TestRequest::get().uri("/health").insert_header(("X-Correlation-ID", "corr-1"))).await;
     assert_eq!(headers.get("x-correlation-id").unwrap(), "corr-1");

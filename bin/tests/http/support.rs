@@ -19,7 +19,7 @@ pub const PASSWORD: &str = "correct horse battery staple";
 /// Settings for an app on `db`.
 pub fn settings(db: &TestDb) -> Settings {
     let mut settings = Settings::for_tests();
-    settings.database_url = db.config().url().to_owned();
+    settings.database = db.config().clone();
     settings
 }
 

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::RepoError;
+use crate::{RepoError, redact_url};
 
 /// The database engine a URL names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,9 +99,9 @@ impl DbConfig {
         self.url.strip_prefix("sqlite://").unwrap_or(&self.url)
     }
 
-    /// The URL with any password replaced by `***`.
+    /// The URL with any password replaced by `***`, as [`redact_url`] shows it.
     pub fn redacted_url(&self) -> String {
-        redact_password(&self.url)
+        redact_url(&self.url)
     }
 }
 
@@ -117,24 +117,9 @@ impl fmt::Debug for DbConfig {
     }
 }
 
-fn redact_password(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _password)) => format!("{scheme}://{user}:***@{host}{path}"),
-            None => url.to_owned(),
-        },
-        None => url.to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{Backend, DbConfig, redact_password};
+    use super::{Backend, DbConfig};
 
     #[test]
     fn the_scheme_picks_the_backend() {
@@ -161,11 +146,12 @@ mod tests {
 
     #[test]
     fn passwords_are_redacted() {
+        let shown = |url: &str| DbConfig::new(url).unwrap().redacted_url();
         assert_eq!(
-            redact_password("postgres://u:p@h:5432/db"),
+            shown("postgres://u:p@h:5432/db"),
             "postgres://u:***@h:5432/db"
         );
-        assert_eq!(redact_password("postgres://u@h/db"), "postgres://u@h/db");
-        assert_eq!(redact_password("sqlite://auth.db"), "sqlite://auth.db");
+        assert_eq!(shown("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(shown("sqlite://auth.db"), "sqlite://auth.db");
     }
 }

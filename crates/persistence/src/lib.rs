@@ -8,6 +8,7 @@
 //!
 //! - [`DbConfig`] / [`DbPool`]: settings and the connection pool.
 //! - [`run_migrations`]: embedded migrations, applied at start.
+//! - [`redact_url`]: a database URL with its passwords hidden, for logs and errors.
 //! - [`users`] and [`sessions`]: the repositories. Writes that must not half-happen
 //!   (registration, sign-in, deactivation) are single functions that run in a transaction.
 //!
@@ -38,6 +39,7 @@ mod db_time;
 mod error;
 mod migrate;
 mod pool;
+mod redact;
 mod schema;
 pub mod sessions;
 #[cfg(feature = "test-support")]
@@ -49,3 +51,4 @@ pub use config::{Backend, DbConfig};
 pub use error::RepoError;
 pub use migrate::run_migrations;
 pub use pool::{DbPool, PoolStatus};
+pub use redact::redact_url;

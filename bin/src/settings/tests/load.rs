@@ -21,7 +21,7 @@ fn load(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
 #[test]
 fn nothing_set_gives_the_documented_defaults() {
     let s = load(&[]).unwrap();
-    assert_eq!(s.database_url, "sqlite://auth.db");
+    assert_eq!(s.database.url(), "sqlite://auth.db");
     assert_eq!(s.database_max_connections, None);
     assert_eq!(s.database_acquire_timeout, Duration::from_secs(5));
     assert_eq!(s.database_startup_timeout, Duration::from_secs(30));
@@ -85,7 +85,7 @@ fn every_variable_takes_a_good_value() {
         ("SHUTDOWN_TIMEOUT_SECONDS", "0"),
     ])
     .unwrap();
-    assert_eq!(s.database_url, "postgres://app:pw@db:5432/auth");
+    assert_eq!(s.database.url(), "postgres://app:pw@db:5432/auth");
     assert_eq!(s.database_max_connections, Some(20));
     assert_eq!(s.database_acquire_timeout, Duration::from_secs(2));
     assert_eq!(s.database_startup_timeout, Duration::ZERO);
@@ -224,7 +224,7 @@ fn empty_and_blank_values_count_as_unset() {
         ("API_TITLE", ""),
     ])
     .unwrap();
-    assert_eq!(s.database_url, "sqlite://auth.db");
+    assert_eq!(s.database.url(), "sqlite://auth.db");
     assert!(s.jwt_secret_key.is_none());
     assert_eq!(s.jwt_issuer, None);
     assert_eq!(s.jwt_audience, None);
@@ -244,7 +244,7 @@ fn surrounding_white_space_is_trimmed() {
     .unwrap();
     assert_eq!(s.bind_address().to_string(), "127.0.0.1:9000");
     assert_eq!(s.jwt_issuer.as_deref(), Some("issuer"));
-    assert_eq!(s.database_url, "sqlite://data.db");
+    assert_eq!(s.database.url(), "sqlite://data.db");
 }
 
 #[test]
@@ -295,7 +295,7 @@ fn test_settings_use_a_free_port_and_a_fixed_key() {
     assert!(s.jwt_secret_key.as_ref().unwrap().expose_secret().len() >= 32);
     assert_eq!(s.log_format, LogFormat::Pretty);
     assert!(s.rate_limit_enabled);
-    assert_eq!(s.database_url, "sqlite://auth.db");
+    assert_eq!(s.database.url(), "sqlite://auth.db");
 }
 
 #[test]

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use auth_persistence::DbConfig;
 use secrecy::{ExposeSecret as _, SecretString};
 
 use crate::settings::secret_key::{key_file_path, load_or_create};
@@ -10,7 +11,8 @@ use crate::settings::{ConfigError, KEY_FILE_SUFFIX, Settings};
 /// Test settings without a configured key, on an SQLite file in `dir`.
 fn sqlite_settings(dir: &tempfile::TempDir) -> Settings {
     Settings {
-        database_url: format!("sqlite://{}", dir.path().join("auth.db").display()),
+        database: DbConfig::new(format!("sqlite://{}", dir.path().join("auth.db").display()))
+            .unwrap(),
         jwt_secret_key: None,
         ..Settings::for_tests()
     }
@@ -87,7 +89,7 @@ fn a_configured_key_wins_and_no_file_is_written() {
 #[test]
 fn postgres_without_a_key_is_refused_naming_jwt_secret_key() {
     let settings = Settings {
-        database_url: "postgres://app:pw@db/auth".to_owned(),
+        database: DbConfig::new("postgres://app:pw@db/auth").unwrap(),
         jwt_secret_key: None,
         ..Settings::for_tests()
     };
@@ -130,10 +132,11 @@ fn a_key_file_with_a_trailing_newline_is_accepted() {
 fn an_unwritable_directory_is_reported_naming_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let settings = Settings {
-        database_url: format!(
+        database: DbConfig::new(format!(
             "sqlite://{}",
             dir.path().join("no/such/dir/auth.db").display()
-        ),
+        ))
+        .unwrap(),
         ..sqlite_settings(&dir)
     };
     let shown = settings.resolve_jwt_secret().unwrap_err().to_string();
@@ -143,7 +146,7 @@ fn an_unwritable_directory_is_reported_naming_the_file() {
 #[test]
 fn an_in_memory_database_gets_a_key_that_is_not_kept() {
     let settings = Settings {
-        database_url: "sqlite://:memory:".to_owned(),
+        database: DbConfig::new("sqlite://:memory:").unwrap(),
         jwt_secret_key: None,
         ..Settings::for_tests()
     };
