@@ -46,17 +46,24 @@ pub struct LoginRequest {
     /// The account's password.
     #[schema(value_type = String, format = Password, min_length = 1, max_length = 128)]
     pub password: SecretString,
+    /// The device token this account received at an earlier sign-in on this device (or send
+    /// the `device_token` cookie). Attempts carrying a valid one are throttled in that
+    /// device's own bucket, so strangers' failures cannot lock the owner out; an invalid or
+    /// foreign one is ignored.
+    #[schema(value_type = Option<String>)]
+    pub device_token: Option<SecretString>,
 }
 
 impl TryFrom<LoginRequest> for LoginInput {
     type Error = Invalid;
 
     fn try_from(body: LoginRequest) -> Result<Self, Invalid> {
-        LoginInput::parse(
+        let input = LoginInput::parse(
             body.email.as_deref(),
             body.username.as_deref(),
             body.password,
-        )
+        )?;
+        Ok(input.with_device_token(body.device_token))
     }
 }
 
@@ -83,6 +90,10 @@ pub struct TokenResponse {
     pub expires_in: i64,
     /// The signed-in user.
     pub user: UserResponse,
+    /// Register and login only: an opaque token naming this device, also set as an
+    /// `HttpOnly` cookie scoped to `/auth`. Send it back at the next login on this device.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_token: Option<String>,
 }
 
 impl From<AuthSession> for TokenResponse {
@@ -93,6 +104,9 @@ impl From<AuthSession> for TokenResponse {
             token_type: "bearer".to_owned(),
             expires_in: session.expires_in,
             user: session.user.into(),
+            device_token: session
+                .device_token
+                .map(|token| token.expose_secret().to_owned()),
         }
     }
 }

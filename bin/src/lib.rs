@@ -12,6 +12,7 @@ pub mod admin;
 pub mod app;
 pub mod cli;
 pub mod client_ip;
+pub mod device_cookie;
 pub mod dto;
 pub mod error;
 pub mod extract;

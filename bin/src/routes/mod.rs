@@ -18,6 +18,20 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::openapi::ApiDoc;
 
 /// Marks a response that carries tokens or personal data as not cacheable.
+/// The answer to a sign-in (register, login): the tokens, uncacheable, and the device token
+/// also as a cookie.
+pub(crate) fn signed_in(
+    response: HttpResponseBuilder,
+    auth: &auth_services::AuthService,
+    session: auth_services::AuthSession,
+) -> HttpResponse {
+    let mut response = no_store(response);
+    if let Some(token) = &session.device_token {
+        crate::device_cookie::set(&mut response, token, auth.device_token_ttl());
+    }
+    response.json(crate::dto::TokenResponse::from(session))
+}
+
 pub(crate) fn no_store(mut response: HttpResponseBuilder) -> HttpResponseBuilder {
     response
         .insert_header((header::CACHE_CONTROL, "no-store"))

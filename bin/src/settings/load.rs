@@ -93,6 +93,9 @@ fn load_tokens<F: Lookup>(env: &Env<F>, s: &mut Settings) -> Result<(), ConfigEr
     env.set("REFRESH_TOKEN_EXPIRE_DAYS", &mut s.refresh_token_ttl, |t| {
         int_in(t, 1..=3650).map(|n: u32| time::Duration::days(n.into()))
     })?;
+    env.set("DEVICE_TOKEN_DAYS", &mut s.device_token_ttl, |t| {
+        int_in(t, 1..=3650).map(|n: u32| time::Duration::days(n.into()))
+    })?;
     env.set(
         "REFRESH_REUSE_GRACE_SECONDS",
         &mut s.refresh_reuse_grace,

@@ -76,6 +76,9 @@ pub struct Settings {
     /// `REFRESH_REUSE_GRACE_SECONDS`: how long a just-rotated refresh token may be presented
     /// again without revoking its session (two tabs refreshing at once); default 10 s.
     pub refresh_reuse_grace: time::Duration,
+    /// `DEVICE_TOKEN_DAYS`: how long a device token issued at sign-in is recognised; default
+    /// 90 days.
+    pub device_token_ttl: time::Duration,
     /// `JWT_ISSUER`: issued and required as `iss` when set; default unset.
     pub jwt_issuer: Option<String>,
     /// `JWT_AUDIENCE`: issued and required as `aud` when set; default unset.
@@ -134,6 +137,7 @@ impl Settings {
             access_token_ttl: time::Duration::minutes(30),
             refresh_token_ttl: time::Duration::days(7),
             refresh_reuse_grace: time::Duration::seconds(10),
+            device_token_ttl: time::Duration::days(90),
             jwt_issuer: None,
             jwt_audience: None,
             password_hash_scheme: HashScheme::Argon2id,
@@ -193,6 +197,7 @@ impl fmt::Debug for Settings {
             .field("access_token_ttl", &self.access_token_ttl)
             .field("refresh_token_ttl", &self.refresh_token_ttl)
             .field("refresh_reuse_grace", &self.refresh_reuse_grace)
+            .field("device_token_ttl", &self.device_token_ttl)
             .field("jwt_issuer", &self.jwt_issuer)
             .field("jwt_audience", &self.jwt_audience)
             .field("password_hash_scheme", &self.password_hash_scheme)

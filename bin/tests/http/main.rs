@@ -6,6 +6,7 @@
 mod admin;
 mod audit;
 mod cors;
+mod devices;
 mod docs;
 mod endpoints;
 mod envelope;

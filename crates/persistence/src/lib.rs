@@ -36,6 +36,7 @@ pub mod audit;
 mod config;
 mod conn;
 mod db_time;
+pub mod devices;
 mod error;
 mod migrate;
 mod pool;

@@ -95,5 +95,30 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Devices an account signed in from, each known by an opaque token.
+    device_tokens (id) {
+        /// Device id (a hyphenated UUID); names the device's throttle bucket.
+        id -> Text,
+        /// Owner.
+        user_id -> BigInt,
+        /// SHA-256 (hex) of the token; unique.
+        token_hash -> Text,
+        /// When the token was issued, UTC.
+        created_at -> Timestamp,
+        /// When it stops being recognised, UTC.
+        expires_at -> Timestamp,
+        /// When it was revoked (deactivation), UTC.
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
-diesel::allow_tables_to_appear_in_same_query!(users, sessions, throttles, audit_events);
+diesel::joinable!(device_tokens -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    sessions,
+    throttles,
+    audit_events,
+    device_tokens
+);

@@ -13,6 +13,7 @@ use time::{OffsetDateTime, PrimitiveDateTime};
 use crate::audit::{NewAuditEvent, append_on};
 use crate::conn::{Conn, in_transaction, on_conn};
 use crate::db_time::{from_db, to_db};
+use crate::devices::NewDevice;
 use crate::schema::{sessions, users};
 use crate::users::{NewUser, UserRecord, insert_on as insert_on_users};
 use crate::{DbPool, RepoError};
@@ -157,7 +158,8 @@ async fn insert_on(
     Ok(row.into())
 }
 
-/// Creates an account and its first session in one transaction (registration).
+/// Creates an account, its first session and, if given, its first device token in one
+/// transaction (registration).
 ///
 /// # Errors
 ///
@@ -167,18 +169,23 @@ pub async fn create_user_with_session(
     pool: &DbPool,
     user: NewUser<'_>,
     session: NewSession<'_>,
+    device: Option<NewDevice<'_>>,
 ) -> Result<(UserRecord, SessionRecord), RepoError> {
     let mut pooled = pool.get().await?;
     in_transaction!(&mut pooled, |conn| {
         let created = insert_on_users(conn, user).await?;
         let session = insert_on(conn, created.id, session).await?;
+        if let Some(device) = device {
+            crate::devices::insert_on(conn, created.id, device).await?;
+        }
         Ok((created, session))
     })
 }
 
 /// Records a sign-in, all in one transaction: sets `last_login`, optionally stores an
 /// upgraded password hash, forgets the throttle counters `cleared` (a success starts them
-/// over), opens a session and appends `events` (their `session_id` is filled in).
+/// over), opens a session, stores a new device token (if any) and appends `events` (their
+/// `session_id` is filled in).
 ///
 /// # Errors
 ///
@@ -213,6 +220,9 @@ pub async fn open_for_login(
             crate::throttles::clear_on(conn, key).await?;
         }
         let opened = insert_on(conn, login.user_id, session).await?;
+        if let Some(device) = login.new_device {
+            crate::devices::insert_on(conn, login.user_id, device).await?;
+        }
         let events: Vec<NewAuditEvent<'_>> = login
             .events
             .iter()
@@ -237,6 +247,8 @@ pub struct Login<'a> {
     pub cleared_counters: &'a [String],
     /// Audit events of the sign-in.
     pub events: &'a [NewAuditEvent<'a>],
+    /// A device token issued with the sign-in.
+    pub new_device: Option<NewDevice<'a>>,
 }
 
 /// The session with id `id`, if any.

@@ -244,8 +244,8 @@ async fn touch_on(
 }
 
 /// Enables or disables the account `key` names, in one transaction with `event` (its
-/// `user_id` is filled in). Disabling also revokes all of the account's open sessions.
-/// Returns the account as it was before and how many sessions were revoked.
+/// `user_id` is filled in). Disabling also revokes all of the account's open sessions and
+/// device tokens. Returns the account as it is now and how many sessions were revoked.
 ///
 /// # Errors
 ///
@@ -269,6 +269,7 @@ pub async fn set_active(
         let revoked = if active {
             0
         } else {
+            crate::devices::revoke_all_on(conn, user.id, at).await?;
             crate::sessions::revoke_all_on(conn, user.id, RevokeReason::Deactivated, at).await?
         };
         let event = NewAuditEvent {

@@ -38,6 +38,7 @@ fn login(user_id: i64, rehashed_password: Option<&str>) -> Login<'_> {
         rehashed_password,
         cleared_counters: &[],
         events: &[],
+        new_device: None,
     }
 }
 
@@ -55,7 +56,7 @@ fn event(event: &str) -> NewAuditEvent<'_> {
 }
 
 async fn user_with_session(db: &TestDb, sid: &str) -> (users::UserRecord, sessions::SessionRecord) {
-    sessions::create_user_with_session(db.pool(), ann(), new_session(sid))
+    sessions::create_user_with_session(db.pool(), ann(), new_session(sid), None)
         .await
         .unwrap()
 }
@@ -129,7 +130,7 @@ db_test!(async fn registration_writes_user_and_session_or_nothing(db) {
     assert_eq!(session.generation, 0);
     // The session id is taken: the second registration must leave no user behind.
     let other = NewUser { email: "bob@example.com", username: "bob", ..ann() };
-    let err = sessions::create_user_with_session(db.pool(), other, new_session("s1")).await;
+    let err = sessions::create_user_with_session(db.pool(), other, new_session("s1"), None).await;
     assert!(matches!(err, Err(RepoError::Conflict)), "{err:?}");
     assert!(users::find_by_email(db.pool(), "bob@example.com").await.unwrap().is_none());
 });
@@ -197,7 +198,7 @@ db_test!(async fn revoking_all_of_a_user_leaves_other_users_alone(db) {
     let (user, _) = user_with_session(db, "s1").await;
     sessions::open_for_login(db.pool(), login(user.id, None), new_session("s2")).await.unwrap();
     let bob = NewUser { email: "bob@example.com", username: "bob", ..ann() };
-    let (_, bobs) = sessions::create_user_with_session(db.pool(), bob, new_session("s3")).await.unwrap();
+    let (_, bobs) = sessions::create_user_with_session(db.pool(), bob, new_session("s3"), None).await.unwrap();
     let revoked = sessions::revoke_all_for_user(db.pool(), user.id, RevokeReason::Admin, now()).await.unwrap();
     assert_eq!(revoked, 2);
     assert!(!sessions::find(db.pool(), &bobs.id).await.unwrap().unwrap().is_revoked());
@@ -216,6 +217,24 @@ db_test!(async fn deactivating_a_user_revokes_every_session(db) {
     let events = audit::recent(db.pool(), 10).await.unwrap();
     let names: Vec<_> = events.iter().map(|e| (e.event.as_str(), e.user_id)).collect();
     assert_eq!(names, [("activate", Some(user.id)), ("deactivate", Some(user.id))]);
+});
+
+db_test!(async fn device_tokens_are_stored_with_a_sign_in_and_revoked_by_deactivation(db) {
+    use auth_persistence::devices::{self, NewDevice};
+    let device = |id, token_hash| NewDevice { id, token_hash, now: now(), expires_at: now() + Duration::days(90) };
+    let (user, _) = sessions::create_user_with_session(db.pool(), ann(), new_session("s1"), Some(device("d1", "t1"))).await.unwrap();
+    let sign_in = Login { new_device: Some(device("d2", "t2")), ..login(user.id, None) };
+    sessions::open_for_login(db.pool(), sign_in, new_session("s2")).await.unwrap();
+    for (hash, id) in [("t1", "d1"), ("t2", "d2")] {
+        let found = devices::find_by_hash(db.pool(), hash).await.unwrap().unwrap();
+        assert_eq!((found.id.as_str(), found.user_id), (id, user.id));
+        assert!(found.is_live(now()));
+        assert!(!found.is_live(now() + Duration::days(91)), "expired after its lifetime");
+    }
+    assert!(devices::find_by_hash(db.pool(), "nope").await.unwrap().is_none());
+    users::set_active(db.pool(), UserKey::Id(user.id), false, now(), event("deactivate")).await.unwrap();
+    let revoked = devices::find_by_hash(db.pool(), "t1").await.unwrap().unwrap();
+    assert!(revoked.revoked_at.is_some() && !revoked.is_live(now()));
 });
 
 db_test!(async fn an_action_on_an_unknown_user_is_not_found_and_writes_nothing(db) {

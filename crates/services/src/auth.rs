@@ -5,9 +5,11 @@ use std::sync::Arc;
 
 use auth_crypto::{Clock, PasswordHasher, TokenCodec, TokenKind, sha256_hex};
 use auth_persistence::DbPool;
+use auth_persistence::devices::NewDevice;
 use auth_persistence::sessions::{self, NewSession, SessionRecord};
 use auth_persistence::users::NewUser;
 use auth_resilience::{CircuitBreaker, CircuitState};
+use secrecy::SecretString;
 use time::OffsetDateTime;
 
 use crate::audit::Auditor;
@@ -95,6 +97,11 @@ impl AuthService {
         )
     }
 
+    /// How long a device token issued at sign-in is recognised.
+    pub fn device_token_ttl(&self) -> time::Duration {
+        self.inner.config.device_token_ttl
+    }
+
     /// The state of the breaker guarding the database.
     pub fn database_breaker(&self) -> CircuitState {
         self.inner.breaker.state()
@@ -143,9 +150,15 @@ impl AuthService {
             now,
         };
         let opening = self.open_session(now);
+        let device = self.new_device(now);
         let created = guarded(
             &inner.breaker,
-            sessions::create_user_with_session(&inner.pool, user, opening.new_session()),
+            sessions::create_user_with_session(
+                &inner.pool,
+                user,
+                opening.new_session(),
+                Some(device.new_device()),
+            ),
         )
         .await;
         let (user, session) = match created {
@@ -155,7 +168,20 @@ impl AuthService {
         let user = User::from(user);
         record_ids(&user, &session);
         tracing::info!("user registered");
-        Ok(self.issue_pair(user, &session, &opening.jti)?)
+        let pair = self.issue_pair(user, &session, &opening.jti)?;
+        Ok(device.hand_over(pair))
+    }
+
+    /// A device token about to be issued with a sign-in at `now`.
+    pub(crate) fn new_device(&self, now: OffsetDateTime) -> DeviceIssue {
+        let token = auth_crypto::random_token();
+        DeviceIssue {
+            id: uuid::Uuid::new_v4().hyphenated().to_string(),
+            hash: sha256_hex(&token),
+            token: SecretString::from(token),
+            now,
+            expires_at: now + self.inner.config.device_token_ttl,
+        }
     }
 
     pub(crate) fn open_session(&self, now: OffsetDateTime) -> Opening {
@@ -195,6 +221,7 @@ impl AuthService {
             refresh_token: refresh.token,
             expires_in: tokens.access_ttl().whole_seconds(),
             session_id: SessionId::new(session.id.clone()),
+            device_token: None,
             user,
         })
     }
@@ -216,6 +243,35 @@ impl Opening {
             jti_hash: &self.jti_hash,
             now: self.now,
             expires_at: self.expires_at,
+        }
+    }
+}
+
+/// A device token about to be issued: kept in the clear only until it is handed over.
+pub(crate) struct DeviceIssue {
+    id: String,
+    token: SecretString,
+    hash: String,
+    now: OffsetDateTime,
+    expires_at: OffsetDateTime,
+}
+
+impl DeviceIssue {
+    /// The row to store with the sign-in.
+    pub(crate) fn new_device(&self) -> NewDevice<'_> {
+        NewDevice {
+            id: &self.id,
+            token_hash: &self.hash,
+            now: self.now,
+            expires_at: self.expires_at,
+        }
+    }
+
+    /// `pair` carrying this device token.
+    pub(crate) fn hand_over(self, pair: AuthSession) -> AuthSession {
+        AuthSession {
+            device_token: Some(self.token),
+            ..pair
         }
     }
 }

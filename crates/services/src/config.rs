@@ -15,6 +15,8 @@ pub struct AuthConfig {
     pub hashing_concurrency: usize,
     /// Throttling and lockout limits.
     pub throttle: ThrottleConfig,
+    /// How long a device token, issued at sign-in, is recognised.
+    pub device_token_ttl: Duration,
 }
 
 impl Default for AuthConfig {
@@ -23,6 +25,7 @@ impl Default for AuthConfig {
             refresh_reuse_grace: Duration::seconds(10),
             hashing_concurrency: std::thread::available_parallelism().map_or(2, usize::from),
             throttle: ThrottleConfig::default(),
+            device_token_ttl: Duration::days(90),
         }
     }
 }

@@ -177,6 +177,8 @@ pub struct LoginInput {
     pub identifier: LoginIdentifier,
     /// The password as typed.
     pub password: SecretString,
+    /// A device token from an earlier sign-in, if the client has one.
+    pub device_token: Option<SecretString>,
 }
 
 impl LoginInput {
@@ -236,9 +238,26 @@ impl LoginInput {
             Some(identifier) if errors.is_empty() => Ok(Self {
                 identifier,
                 password,
+                device_token: None,
             }),
             _ => Err(Invalid(errors)),
         }
+    }
+}
+
+/// Longest device token considered; longer ones cannot be ours and are ignored.
+const DEVICE_TOKEN_MAX_LEN: usize = 256;
+
+impl LoginInput {
+    /// With the device token the client presented. One that cannot be a device token (empty or
+    /// too long) is dropped: an invalid token is treated as absent, never as an error.
+    #[must_use]
+    pub fn with_device_token(mut self, token: Option<SecretString>) -> Self {
+        self.device_token = token.filter(|token| {
+            let len = token.expose_secret().len();
+            (1..=DEVICE_TOKEN_MAX_LEN).contains(&len)
+        });
+        self
     }
 }
 

@@ -3,13 +3,14 @@
 //! Unknown user, wrong password, inactive and locked account give the same answer after the
 //! same work (one password verification each). Only the log and the audit trail learn why.
 
-use auth_crypto::{HashedPassword, Verification};
+use auth_crypto::{HashedPassword, Verification, sha256_hex};
+use auth_persistence::devices::{self, DeviceRecord};
 use auth_persistence::sessions::{self, Login};
 use auth_persistence::users::{self, UserRecord};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret as _, SecretString};
 
 use crate::audit::{AuditEvent, AuditRow};
-use crate::auth::record_ids;
+use crate::auth::{DeviceIssue, record_ids};
 use crate::error::{DbError, LoginError};
 use crate::guard::guarded;
 use crate::throttle::{Account, Admission, Budget};
@@ -35,6 +36,16 @@ impl Refused {
     }
 }
 
+/// What a successful check of the password carries into opening the session.
+struct Success {
+    /// The stored hash uses an older scheme or weaker parameters.
+    needs_rehash: bool,
+    /// Throttle counters the success starts over.
+    cleared_counters: Vec<String>,
+    /// The live device token the client presented, handed back as it is.
+    known_device: Option<SecretString>,
+}
+
 impl AuthService {
     /// Signs in by email or username.
     ///
@@ -58,11 +69,20 @@ impl AuthService {
         let ip = context.client_ip;
         inner.throttle.spend(Budget::Login, ip).await?;
         let found = self.find_account(&input.identifier).await?;
-        let account = found
-            .as_ref()
-            .map_or(Account::Unknown(&input.identifier), |user| {
-                Account::User(user.id)
-            });
+        // Looked up whether or not the account exists, so both cost the same.
+        let device = self.find_device(input.device_token.as_ref()).await?;
+        let device = device.filter(|device| {
+            found.as_ref().is_some_and(|user| user.id == device.user_id)
+                && device.is_live(inner.clock.now())
+        });
+        let account = match (&found, &device) {
+            (Some(user), Some(device)) => Account::Device {
+                user: user.id,
+                device: &device.id,
+            },
+            (Some(user), None) => Account::User(user.id),
+            (None, _) => Account::Unknown(&input.identifier),
+        };
         let admission = inner.throttle.admit_login(ip, &account).await?;
         let Some(user) = found else {
             inner.hashing.dummy_verify(input.password).await?;
@@ -80,16 +100,30 @@ impl AuthService {
         let refused = match (admission, verdict) {
             (Admission::Locked, _) => Refused::Locked,
             (_, Verification::Match { needs_rehash }) if user.is_active => {
-                let success_keys = inner.throttle.success_keys(ip, &account);
-                return self
-                    .open(context, user, needs_rehash, input.password, &success_keys)
-                    .await;
+                let success = Success {
+                    needs_rehash,
+                    cleared_counters: inner.throttle.success_keys(ip, &account),
+                    known_device: device.and(input.device_token),
+                };
+                return self.open(context, user, input.password, success).await;
             }
             (_, Verification::Match { .. }) => Refused::Inactive,
             (_, Verification::Mismatch) => Refused::WrongPassword,
         };
         self.refuse(context, admission, refused, Some(user.id))
             .await
+    }
+
+    /// The device a presented token names, if any (live or not, anyone's).
+    async fn find_device(
+        &self,
+        token: Option<&SecretString>,
+    ) -> Result<Option<DeviceRecord>, LoginError> {
+        let Some(token) = token else {
+            return Ok(None);
+        };
+        let (inner, hash) = (&self.inner, sha256_hex(token.expose_secret()));
+        Ok(guarded(&inner.breaker, devices::find_by_hash(&inner.pool, &hash)).await?)
     }
 
     async fn find_account(
@@ -109,17 +143,17 @@ impl AuthService {
     }
 
     /// Opens a session for `user` whose password matched, in one transaction with its audit
-    /// events, the upgraded hash (if any) and the reset of its throttle counters.
+    /// events, the upgraded hash (if any), the reset of its throttle counters and a new device
+    /// token (unless the client presented a live one, which it keeps).
     async fn open(
         &self,
         context: &RequestContext,
         user: UserRecord,
-        needs_rehash: bool,
         password: SecretString,
-        success_keys: &[String],
+        success: Success,
     ) -> Result<AuthSession, LoginError> {
         let inner = &self.inner;
-        let rehashed = if needs_rehash {
+        let rehashed = if success.needs_rehash {
             self.rehash(password).await
         } else {
             None
@@ -131,11 +165,13 @@ impl AuthService {
         }
         let events: Vec<_> = rows.iter().map(AuditRow::as_new).collect();
         let opening = self.open_session(now);
+        let new_device = success.known_device.is_none().then(|| self.new_device(now));
         let login = Login {
             user_id: user.id,
             rehashed_password: rehashed.as_ref().map(HashedPassword::as_str),
-            cleared_counters: success_keys,
+            cleared_counters: &success.cleared_counters,
             events: &events,
+            new_device: new_device.as_ref().map(DeviceIssue::new_device),
         };
         let opened = guarded(
             &inner.breaker,
@@ -159,7 +195,14 @@ impl AuthService {
             row.log(None, Some(&session.id));
         }
         tracing::info!("login succeeded");
-        Ok(self.issue_pair(user, &session, &opening.jti)?)
+        let pair = self.issue_pair(user, &session, &opening.jti)?;
+        Ok(match (new_device, success.known_device) {
+            (Some(device), _) => device.hand_over(pair),
+            (None, known) => AuthSession {
+                device_token: known,
+                ..pair
+            },
+        })
     }
 
     /// A hash of `password` with the current scheme, or `None` (logged) when it cannot be

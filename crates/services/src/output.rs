@@ -50,6 +50,9 @@ pub struct AuthSession {
     pub expires_in: i64,
     /// The session (refresh chain) these tokens belong to.
     pub session_id: SessionId,
+    /// The device token of a sign-in (register, login): an opaque value the client keeps and
+    /// presents at its next login; `None` on refresh.
+    pub device_token: Option<SecretString>,
     /// The signed-in user.
     pub user: User,
 }

@@ -262,7 +262,10 @@ impl Throttle {
         let account = Account::User(user_id.get());
         CounterKeys {
             exact: vec![account.key()],
-            prefixes: vec![format!("ipacct:{}|", account.identity())],
+            prefixes: vec![
+                format!("{}|device=", account.key()),
+                format!("ipacct:{}|", account.identity()),
+            ],
         }
     }
 
@@ -284,16 +287,25 @@ impl Throttle {
 /// share one counter), an unknown one by the identifier as typed.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Account<'a> {
-    /// An existing account.
+    /// An existing account, from a device it does not recognise: the shared, untrusted bucket.
     User(i64),
+    /// An existing account, from one of its devices (a live device token): that device's own
+    /// bucket, which strangers cannot fill.
+    Device {
+        /// The account.
+        user: i64,
+        /// The device's id.
+        device: &'a str,
+    },
     /// No account has this identifier.
     Unknown(&'a LoginIdentifier),
 }
 
 impl Account<'_> {
+    /// Whose attempts these are; the per-address layer counts by this, whatever the device.
     fn identity(&self) -> String {
         match self {
-            Self::User(id) => format!("user={id}"),
+            Self::User(id) | Self::Device { user: id, .. } => format!("user={id}"),
             Self::Unknown(LoginIdentifier::Email(email)) => {
                 format!("email={}", email.trim().to_lowercase())
             }
@@ -303,8 +315,12 @@ impl Account<'_> {
         }
     }
 
+    /// The bucket of the per-account layer.
     fn key(&self) -> String {
-        format!("acct:{}", self.identity())
+        match self {
+            Self::Device { device, .. } => format!("acct:{}|device={device}", self.identity()),
+            _ => format!("acct:{}", self.identity()),
+        }
     }
 }
 
@@ -349,6 +365,17 @@ mod tests {
         assert_eq!(Account::Unknown(&email).key(), "acct:email=ann@example.com");
         assert_eq!(Account::Unknown(&name).key(), "acct:username=ann");
         assert_eq!(Account::User(42).key(), "acct:user=42");
+        let phone = Account::Device {
+            user: 42,
+            device: "d-1",
+        };
+        assert_eq!(
+            phone.key(),
+            "acct:user=42|device=d-1",
+            "a device has its own bucket"
+        );
+        let ip = "203.0.113.9".parse().unwrap();
+        assert_eq!(ip_account_key(&phone, ip), "ipacct:user=42|203.0.113.9");
         let ip = "203.0.113.9".parse().unwrap();
         assert_eq!(
             ip_account_key(&Account::User(42), ip),

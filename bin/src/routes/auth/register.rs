@@ -6,8 +6,8 @@ use auth_errors::ErrorBody;
 use crate::dto::{RegisterRequest, TokenResponse};
 use crate::error::ApiError;
 use crate::extract::Context;
-use crate::routes::no_store;
 use crate::routes::responses::BodyErrors;
+use crate::routes::signed_in;
 use crate::state::AppState;
 
 /// Create an account and sign in.
@@ -28,5 +28,5 @@ pub async fn register(
     let input = body.into_inner().try_into()?;
     let session = state.auth.register(&context.0, input).await?;
     tracing::Span::current().record("user_id", session.user.id.get());
-    Ok(no_store(HttpResponse::Created()).json(TokenResponse::from(session)))
+    Ok(signed_in(HttpResponse::Created(), &state.auth, session))
 }

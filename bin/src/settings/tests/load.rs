@@ -29,6 +29,7 @@ fn nothing_set_gives_the_documented_defaults() {
     assert_eq!(s.jwt_algorithm, JwtAlgorithm::HS256);
     assert_eq!(s.access_token_ttl, time::Duration::minutes(30));
     assert_eq!(s.refresh_token_ttl, time::Duration::days(7));
+    assert_eq!(s.device_token_ttl, time::Duration::days(90));
     assert_eq!(s.refresh_reuse_grace, time::Duration::seconds(10));
     assert_eq!(s.jwt_issuer, None);
     assert_eq!(s.jwt_audience, None);
@@ -65,6 +66,7 @@ fn every_variable_takes_a_good_value() {
         ("JWT_ALGORITHM", "hs512"),
         ("ACCESS_TOKEN_EXPIRE_MINUTES", "15"),
         ("REFRESH_TOKEN_EXPIRE_DAYS", "30"),
+        ("DEVICE_TOKEN_DAYS", "30"),
         ("REFRESH_REUSE_GRACE_SECONDS", "0"),
         ("JWT_ISSUER", "auth.example.com"),
         ("JWT_AUDIENCE", "example-app"),
@@ -93,6 +95,7 @@ fn every_variable_takes_a_good_value() {
     assert_eq!(s.jwt_algorithm, JwtAlgorithm::HS512);
     assert_eq!(s.access_token_ttl, time::Duration::minutes(15));
     assert_eq!(s.refresh_token_ttl, time::Duration::days(30));
+    assert_eq!(s.device_token_ttl, time::Duration::days(30));
     assert_eq!(s.refresh_reuse_grace, time::Duration::ZERO);
     assert_eq!(s.jwt_issuer.as_deref(), Some("auth.example.com"));
     assert_eq!(s.jwt_audience.as_deref(), Some("example-app"));
@@ -128,6 +131,7 @@ fn every_variable_refuses_a_bad_value_with_one_line_naming_it() {
         ("ACCESS_TOKEN_EXPIRE_MINUTES", "0"),
         ("ACCESS_TOKEN_EXPIRE_MINUTES", "1.5"),
         ("REFRESH_TOKEN_EXPIRE_DAYS", "0"),
+        ("DEVICE_TOKEN_DAYS", "0"),
         ("REFRESH_TOKEN_EXPIRE_DAYS", "99999999999"),
         ("REFRESH_REUSE_GRACE_SECONDS", "-5"),
         ("PASSWORD_HASH_SCHEME", "md5"),

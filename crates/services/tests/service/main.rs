@@ -2,6 +2,7 @@
 #![cfg(test)]
 
 mod audit;
+mod devices;
 mod throttle;
 
 use std::sync::Arc;
