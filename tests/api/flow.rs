@@ -49,6 +49,10 @@ async fn refresh_then_reuse(server: &TestServer, session: &Tokens) {
         .await;
     let refreshed = Tokens::from_reply(&refreshed, 200);
     assert_ne!(refreshed.refresh_token, session.refresh_token, "rotation");
+    assert_eq!(
+        refreshed.device_token, None,
+        "refresh hands out no device token"
+    );
     assert_eq!(refreshed.user.id, session.user.id);
     let me = server.get_bearer("/auth/me", &refreshed.access_token).await;
     me.expect_status(200);

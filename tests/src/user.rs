@@ -34,6 +34,9 @@ pub struct Tokens {
     pub expires_in: i64,
     /// The signed-in user.
     pub user: User,
+    /// The device token: register and login only.
+    #[serde(default)]
+    pub device_token: Option<String>,
 }
 
 /// A `User` body; times are kept as sent, to check their format.
@@ -80,6 +83,10 @@ impl TestUser {
         let tokens = Tokens::from_reply(&reply, 201);
         assert_eq!(tokens.user.email, self.email);
         assert_eq!(tokens.user.username, self.username);
+        assert!(
+            tokens.device_token.is_some(),
+            "a sign-in hands out a device token"
+        );
         tokens
     }
 
@@ -89,6 +96,10 @@ impl TestUser {
         let reply = server.post_json("/auth/login", &body).await;
         let tokens = Tokens::from_reply(&reply, 200);
         assert_eq!(tokens.user.email, self.email);
+        assert!(
+            tokens.device_token.is_some(),
+            "a sign-in hands out a device token"
+        );
         tokens
     }
 }

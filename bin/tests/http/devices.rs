@@ -76,3 +76,34 @@ db_test!(async fn the_openapi_document_describes_the_device_token(db) {
     let required = schemas["TokenResponse"]["required"].as_array().unwrap();
     assert!(!required.contains(&json!("device_token")), "refresh responses carry none");
 });
+
+db_test!(async fn a_distributed_burst_locks_strangers_out_but_not_the_owners_device(db) {
+    let mut locked = settings(db);
+    locked.trusted_proxies = vec!["10.0.0.0/8".parse().unwrap()];
+    locked.throttle.account_delay_after = 100_000;
+    locked.throttle.account_lock_after = 50;
+    locked.throttle.ip_login_budget = 100_000;
+    let app = app_with(locked).await;
+    let device = register(&app).await["device_token"].as_str().unwrap().to_owned();
+    // 1,000 wrong passwords, 5 from each of 200 addresses in different /24s, through the proxy.
+    let burst = (0..1_000).map(|n| {
+        let body = json!({"username": "ann", "password": "a stranger's guess"});
+        let from = format!("100.{}.{}.7", 64 + n % 200 / 100, n % 200);
+        let req = login(&body)
+            .peer_addr("10.0.0.2:40000".parse().unwrap())
+            .insert_header(("X-Forwarded-For", from));
+        send(&app, req)
+    });
+    let answers = futures::future::join_all(burst).await;
+    assert!(answers.iter().all(|(status, ..)| *status == 401), "only wrong-password answers");
+    let owner = |device: Option<&str>| {
+        let mut body = json!({"username": "ann", "password": PASSWORD});
+        if let Some(device) = device {
+            body["device_token"] = json!(device);
+        }
+        login(&body).peer_addr("10.0.0.2:40000".parse().unwrap()).insert_header(("X-Forwarded-For", "198.51.100.1"))
+    };
+    assert_error(&send(&app, owner(None)).await, 401, ErrorCode::InvalidCredentials);
+    let (status, _, body) = send(&app, owner(Some(&device))).await;
+    assert_eq!(status, 200, "the owner's device is not locked: {body}");
+});
