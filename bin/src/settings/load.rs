@@ -52,8 +52,29 @@ impl Settings {
         load_tokens(&env, &mut settings)?;
         load_server(&env, &mut settings)?;
         load_docs(&env, &mut settings);
+        check_timeout_below_grace(&settings)?;
         Ok(settings)
     }
+}
+
+/// A refresh whose answer was lost after the rotation committed can be retried only inside
+/// the reuse grace, and the client may learn of the loss only when its request times out: the
+/// timeout must end before the grace does. A grace of 0 switches retries off, so nothing is
+/// compared then.
+fn check_timeout_below_grace(s: &Settings) -> Result<(), ConfigError> {
+    let grace = s.refresh_reuse_grace;
+    if grace.is_zero() || s.request_timeout < grace {
+        return Ok(());
+    }
+    Err(ConfigError::Conflict {
+        var: "REQUEST_TIMEOUT_SECONDS",
+        other: "REFRESH_REUSE_GRACE_SECONDS",
+        why: format!(
+            "{}s is not below {}s, so a refresh retried after a timeout could miss the grace",
+            s.request_timeout.as_secs(),
+            grace.whole_seconds()
+        ),
+    })
 }
 
 /// `DATABASE_*`.

@@ -48,7 +48,7 @@ fn nothing_set_gives_the_documented_defaults() {
     assert_eq!(s.api_description, "Authentication service");
     assert_eq!(s.api_version, "1.0.0");
     assert_eq!(s.max_body_bytes, 16_384);
-    assert_eq!(s.request_timeout, Duration::from_secs(10));
+    assert_eq!(s.request_timeout, Duration::from_secs(5));
     assert_eq!(s.shutdown_timeout, Duration::from_secs(30));
     assert_eq!(s.bind_address().to_string(), "127.0.0.1:8000");
 }
@@ -365,4 +365,37 @@ fn bad_throttling_limits_name_their_variable() {
             );
         }
     }
+}
+
+#[test]
+fn a_request_timeout_not_below_the_reuse_grace_is_refused() {
+    for (timeout, grace) in [("10", None), ("10", Some("10")), ("30", Some("20"))] {
+        let mut vars = vec![("REQUEST_TIMEOUT_SECONDS", timeout)];
+        vars.extend(grace.map(|g| ("REFRESH_REUSE_GRACE_SECONDS", g)));
+        let err = load(&vars).unwrap_err();
+        let shown = err.to_string();
+        assert_eq!(err.var(), "REQUEST_TIMEOUT_SECONDS", "{shown}");
+        assert!(shown.contains("REFRESH_REUSE_GRACE_SECONDS"), "{shown}");
+        assert!(!shown.contains('\n'), "{shown}");
+    }
+    assert_eq!(
+        load(&[
+            ("REQUEST_TIMEOUT_SECONDS", "10"),
+            ("REFRESH_REUSE_GRACE_SECONDS", "10")
+        ])
+        .unwrap_err()
+        .to_string(),
+        "REQUEST_TIMEOUT_SECONDS must be below REFRESH_REUSE_GRACE_SECONDS: 10s is not below \
+         10s, so a refresh retried after a timeout could miss the grace"
+    );
+    let fine = load(&[("REQUEST_TIMEOUT_SECONDS", "9")]).unwrap();
+    assert_eq!(fine.request_timeout, Duration::from_secs(9));
+    let no_grace = load(&[
+        ("REQUEST_TIMEOUT_SECONDS", "30"),
+        ("REFRESH_REUSE_GRACE_SECONDS", "0"),
+    ]);
+    assert!(
+        no_grace.is_ok(),
+        "without a grace there is nothing to retry into"
+    );
 }
