@@ -55,7 +55,7 @@ fn nothing_set_gives_the_documented_defaults() {
 
 #[test]
 fn every_variable_takes_a_good_value() {
-    let secret = "0123456789abcdef0123456789abcdef!";
+    let secret = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef!";
     let s = load(&[
         ("DATABASE_URL", "postgres://app:pw@db:5432/auth"),
         ("DATABASE_MAX_CONNECTIONS", "20"),
@@ -397,5 +397,29 @@ fn a_request_timeout_not_below_the_reuse_grace_is_refused() {
     assert!(
         no_grace.is_ok(),
         "without a grace there is nothing to retry into"
+    );
+}
+
+#[test]
+fn hs384_and_hs512_refuse_keys_shorter_than_their_hash() {
+    let key = |n: usize| "k".repeat(n);
+    for (algorithm, min) in [("HS384", 48), ("HS512", 64)] {
+        let short = key(min - 1);
+        let err = load(&[("JWT_ALGORITHM", algorithm), ("JWT_SECRET_KEY", &short)]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "invalid JWT_SECRET_KEY: must be at least {min} bytes for JWT_ALGORITHM={algorithm} \
+                 (got {})",
+                min - 1
+            )
+        );
+        let long = key(min);
+        let s = load(&[("JWT_ALGORITHM", algorithm), ("JWT_SECRET_KEY", &long)]).unwrap();
+        assert_eq!(s.jwt_secret_key.unwrap().expose_secret().len(), min);
+    }
+    assert!(
+        load(&[("JWT_SECRET_KEY", &key(32))]).is_ok(),
+        "HS256 takes 32 bytes"
     );
 }
