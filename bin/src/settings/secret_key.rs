@@ -11,7 +11,7 @@
 
 use std::ffi::OsString;
 use std::fs::{self, OpenOptions};
-use std::io::{self, Write as _};
+use std::io::{self, Read as _, Write as _};
 use std::path::{Path, PathBuf};
 
 use auth_crypto::JwtAlgorithm;
@@ -107,13 +107,23 @@ pub(super) fn load_or_create(
         .ok_or_else(|| ConfigError::key_file(path, "vanished while being created"))
 }
 
-/// The key in `path`, `None` if the file does not exist.
+/// The key in `path`, `None` if the file does not exist. On unix the file must belong to this
+/// process's user and be neither group- nor other-accessible: a key others can read lets them
+/// sign tokens, and one they own they can replace.
 fn read_key(path: &Path, algorithm: JwtAlgorithm) -> Result<Option<SecretString>, ConfigError> {
-    let bytes = match fs::read(path) {
-        Ok(bytes) => bytes,
+    let mut file = match fs::File::open(path) {
+        Ok(file) => file,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(ConfigError::key_file(path, format!("cannot read it: {e}"))),
     };
+    // Checked on the open file, so the file checked is the file read.
+    let metadata = file
+        .metadata()
+        .map_err(|e| ConfigError::key_file(path, format!("cannot read it: {e}")))?;
+    check_private(&metadata).map_err(|problem| ConfigError::key_file(path, problem))?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)
+        .map_err(|e| ConfigError::key_file(path, format!("cannot read it: {e}")))?;
     let text = String::from_utf8(bytes)
         .map_err(|_| ConfigError::key_file(path, "does not hold UTF-8 text"))?;
     // Tolerate the trailing newline an editor adds.
@@ -130,6 +140,34 @@ fn read_key(path: &Path, algorithm: JwtAlgorithm) -> Result<Option<SecretString>
         ));
     }
     Ok(Some(SecretString::from(key)))
+}
+
+/// Refuses a key file that others could read or write, or that another user owns.
+#[cfg(unix)]
+fn check_private(metadata: &fs::Metadata) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt as _;
+
+    let mode = metadata.mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(format!(
+            "has mode {mode:04o}, expected 0600 (group and others must not access it; chmod 600)"
+        ));
+    }
+    // The effective uid: the one that owns the files this process creates.
+    let uid = rustix::process::geteuid().as_raw();
+    if metadata.uid() != uid {
+        return Err(format!(
+            "is owned by uid {}, not by this process's uid {uid}",
+            metadata.uid()
+        ));
+    }
+    Ok(())
+}
+
+/// Only unix has owners and modes to check.
+#[cfg(not(unix))]
+fn check_private(_metadata: &fs::Metadata) -> Result<(), String> {
+    Ok(())
 }
 
 /// Writes a new random key to `path` unless the file exists. Returns the key if this call

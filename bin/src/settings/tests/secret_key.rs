@@ -215,3 +215,51 @@ fn a_kept_key_too_short_for_hs512_is_refused_not_replaced() {
         "the file is left as it was"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn a_key_file_others_can_access_is_refused_naming_the_file() {
+    use std::os::unix::fs::PermissionsExt as _;
+
+    for mode in [0o640, 0o604, 0o660, 0o666, 0o602] {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = sqlite_settings(&dir);
+        settings.resolve_jwt_secret().unwrap();
+        let file = dir.path().join("auth.db.jwt-key");
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode)).unwrap();
+        let err = settings.resolve_jwt_secret().unwrap_err();
+        let shown = err.to_string();
+        assert!(matches!(err, ConfigError::KeyFile { .. }), "{shown}");
+        assert!(shown.contains(&file.display().to_string()), "{shown}");
+        assert!(shown.contains(&format!("{mode:04o}")), "{shown}");
+        assert!(!shown.contains('\n'), "{shown}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let settings = sqlite_settings(&dir);
+    settings.resolve_jwt_secret().unwrap();
+    let file = dir.path().join("auth.db.jwt-key");
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o400)).unwrap();
+    assert!(
+        settings.resolve_jwt_secret().is_ok(),
+        "read-only for the owner is fine"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_key_file_owned_by_another_user_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = sqlite_settings(&dir);
+    settings.resolve_jwt_secret().unwrap();
+    let file = dir.path().join("auth.db.jwt-key");
+    let other = rustix::process::geteuid().as_raw().wrapping_add(1);
+    // Giving a file away takes privileges; without them there is nothing to check here.
+    if std::os::unix::fs::chown(&file, Some(other), None).is_err() {
+        return;
+    }
+    let err = settings.resolve_jwt_secret().unwrap_err();
+    let shown = err.to_string();
+    assert!(matches!(err, ConfigError::KeyFile { .. }), "{shown}");
+    assert!(shown.contains(&file.display().to_string()), "{shown}");
+    assert!(shown.contains(&format!("owned by uid {other}")), "{shown}");
+}
