@@ -14,26 +14,33 @@ use crate::error::chain;
 use crate::settings::Settings;
 use crate::startup::{self, StartupError};
 
-/// Reads a `<USER>` argument: only digits is an id, a value with `@` an email, anything else
-/// a username.
+/// Reads a `<USER>` argument: `id:` and digits is an id, a value with `@` an email, anything
+/// else a username. Usernames may be all digits, so a bare number is a username, never an id.
 ///
 /// # Errors
 ///
-/// [`UserRefError`] when nothing is given or the id is out of range.
+/// [`UserRefError`] when nothing is given, or `id:` is not followed by an id in range.
 pub fn parse_user(raw: &str) -> Result<UserRef, UserRefError> {
     let raw = raw.trim();
     if raw.is_empty() {
         Err(UserRefError::Empty)
-    } else if raw.bytes().all(|b| b.is_ascii_digit()) {
-        raw.parse()
+    } else if let Some(digits) = raw.strip_prefix(ID_PREFIX) {
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(UserRefError::InvalidId(raw.to_owned()));
+        }
+        digits
+            .parse()
             .map(|id| UserRef::Id(UserId::new(id)))
-            .map_err(|_| UserRefError::IdOutOfRange(raw.to_owned()))
+            .map_err(|_| UserRefError::InvalidId(raw.to_owned()))
     } else if raw.contains('@') {
         Ok(UserRef::Email(raw.to_owned()))
     } else {
         Ok(UserRef::Username(raw.to_owned()))
     }
 }
+
+/// What marks a `<USER>` argument as an id: `id:42`.
+pub const ID_PREFIX: &str = "id:";
 
 /// How the operator's `<USER>` reads back: `id 42`, `email …`, `username …`.
 pub struct Described<'a>(pub &'a UserRef);
@@ -52,11 +59,11 @@ impl fmt::Display for Described<'_> {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UserRefError {
     /// Nothing was given.
-    #[error("expected a user id, email or username")]
+    #[error("expected id:<number>, an email or a username")]
     Empty,
-    /// Only digits, but too many for an id.
-    #[error("the id {0} is out of range")]
-    IdOutOfRange(String),
+    /// `id:` without a number in range after it.
+    #[error("{0} is not an id: expected id: followed by a number in range")]
+    InvalidId(String),
 }
 
 /// Why an admin command failed. `Display` is one line for the operator.
@@ -221,8 +228,10 @@ mod tests {
     use super::{AdminError, Outcome, UserRef, UserRefError, parse_user};
 
     #[test]
-    fn digits_are_ids_at_signs_emails_and_the_rest_usernames() {
-        assert_eq!(parse_user("42"), Ok(UserRef::Id(UserId::new(42))));
+    fn id_prefixed_numbers_are_ids_at_signs_emails_and_the_rest_usernames() {
+        assert_eq!(parse_user("id:42"), Ok(UserRef::Id(UserId::new(42))));
+        assert_eq!(parse_user(" id:7 "), Ok(UserRef::Id(UserId::new(7))));
+        assert_eq!(parse_user("1337"), Ok(UserRef::Username("1337".into())));
         assert_eq!(
             parse_user(" Ann@Example.com "),
             Ok(UserRef::Email("Ann@Example.com".into()))
@@ -233,10 +242,19 @@ mod tests {
         );
         assert_eq!(parse_user("-1"), Ok(UserRef::Username("-1".into())));
         assert_eq!(parse_user(""), Err(UserRefError::Empty));
-        assert!(matches!(
-            parse_user("99999999999999999999"),
-            Err(UserRefError::IdOutOfRange(_))
-        ));
+        for bad in [
+            "id:",
+            "id:abc",
+            "id:-1",
+            "id:4 2",
+            "id:99999999999999999999",
+        ] {
+            assert_eq!(
+                parse_user(bad),
+                Err(UserRefError::InvalidId(bad.into())),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -12,6 +12,7 @@ use tracing_actix_web::TracingLogger;
 
 use crate::extract::json_config;
 use crate::middleware::access_log::access_log;
+use crate::middleware::content_encoding::content_encoding;
 use crate::middleware::envelope::envelope;
 use crate::middleware::request_id::{RequestIdHeader, request_id};
 use crate::middleware::root_span::AppRootSpan;
@@ -38,9 +39,10 @@ pub struct HttpConfig {
 /// Builds the application: routes, extractor rules and the middleware stack.
 ///
 /// Outermost first: request id → security headers → root span → access log → error envelope
-/// (+ panic guard) → request timeout → CORS → routes. The security headers sit outside the
+/// (+ panic guard) → request timeout → CORS → content encoding → routes. The security headers sit outside the
 /// envelope so they reach every response, enveloped failures included; the timeout sits inside
-/// it so a timed-out request still leaves in the envelope.
+/// it so a timed-out request still leaves in the envelope. Encoded request bodies are refused
+/// inside CORS, so a browser can read the 415.
 pub fn build_app(
     state: AppState,
     config: HttpConfig,
@@ -62,6 +64,7 @@ pub fn build_app(
         .app_data(RequestIdHeader(config.request_id_header))
         .app_data(RequestTimeout(config.request_timeout))
         .default_service(web::to(routes::not_found))
+        .wrap(from_fn(content_encoding))
         .wrap(cors)
         .wrap(from_fn(timeout))
         .wrap(from_fn(envelope))

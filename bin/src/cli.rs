@@ -43,19 +43,22 @@ pub enum Command {
 pub enum AdminCommand {
     /// Disable an account and revoke all of its sessions at once.
     Deactivate {
-        /// A user id (only digits), an email (contains @) or a username.
+        /// `id:<number>` for a user id, an email (contains @), otherwise a username (so `1337`
+        /// is a username).
         #[arg(value_name = "USER", value_parser = parse_user)]
         user: UserRef,
     },
     /// Enable an account again (its revoked sessions stay revoked).
     Activate {
-        /// A user id (only digits), an email (contains @) or a username.
+        /// `id:<number>` for a user id, an email (contains @), otherwise a username (so `1337`
+        /// is a username).
         #[arg(value_name = "USER", value_parser = parse_user)]
         user: UserRef,
     },
     /// Lift an account's lock, delays and throttling counters after failed logins.
     Unlock {
-        /// A user id (only digits), an email (contains @) or a username.
+        /// `id:<number>` for a user id, an email (contains @), otherwise a username (so `1337`
+        /// is a username).
         #[arg(value_name = "USER", value_parser = parse_user)]
         user: UserRef,
     },
@@ -87,9 +90,15 @@ mod tests {
     #[test]
     fn admin_commands_take_an_id_an_email_or_a_username() {
         assert_eq!(
-            parse(&["admin", "deactivate", "42"]).unwrap(),
+            parse(&["admin", "deactivate", "id:42"]).unwrap(),
             Command::Admin(AdminCommand::Deactivate {
                 user: UserRef::Id(UserId::new(42))
+            })
+        );
+        assert_eq!(
+            parse(&["admin", "deactivate", "1337"]).unwrap(),
+            Command::Admin(AdminCommand::Deactivate {
+                user: UserRef::Username("1337".into())
             })
         );
         assert_eq!(
@@ -118,6 +127,7 @@ mod tests {
             &["admin", "deactivate"][..],
             &["admin", "deactivate", "ann", "bo"],
             &["admin", "deactivate", ""],
+            &["admin", "deactivate", "id:ann"],
             &["admin", "delete", "ann"],
             &["admin"],
             &["serve", "now"],
@@ -132,6 +142,8 @@ mod tests {
         let help = parse(&["--help"]).unwrap_err();
         assert_eq!(help.kind(), clap::error::ErrorKind::DisplayHelp);
         assert!(help.to_string().contains("admin"));
+        let help = parse(&["admin", "deactivate", "--help"]).unwrap_err();
+        assert!(help.to_string().contains("id:<number>"), "{help}");
         let version = parse(&["--version"]).unwrap_err();
         assert_eq!(version.kind(), clap::error::ErrorKind::DisplayVersion);
     }

@@ -1,7 +1,8 @@
 //! The middleware stack, outermost first: request id, security headers, root span, access
-//! log, error envelope (with the panic guard), request timeout, CORS.
+//! log, error envelope (with the panic guard), request timeout, CORS, content encoding.
 
 pub mod access_log;
+pub mod content_encoding;
 pub mod envelope;
 pub mod path;
 pub mod request_id;

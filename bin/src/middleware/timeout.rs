@@ -23,9 +23,9 @@ pub const RETRY_AFTER: Duration = Duration::from_secs(5);
 pub struct RequestTimeout(pub Duration);
 
 impl Default for RequestTimeout {
-    /// The default of `REQUEST_TIMEOUT_SECONDS`: 10 s.
+    /// The default of `REQUEST_TIMEOUT_SECONDS`: 5 s.
     fn default() -> Self {
-        Self(Duration::from_secs(10))
+        Self(Duration::from_secs(5))
     }
 }
 

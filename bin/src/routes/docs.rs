@@ -1,7 +1,7 @@
 //! Documentation routes: the OpenAPI document, Swagger UI and ReDoc, all served from the
 //! binary so they work offline.
 
-use actix_web::http::header;
+use actix_web::http::{Method, header};
 use actix_web::{HttpResponse, web};
 
 /// The vendored ReDoc bundle (npm `redoc` 2.5.4, MIT, logo URL emptied; see `bin/assets/redoc`).
@@ -53,4 +53,12 @@ pub async fn redoc_license() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; charset=utf-8")
         .body(REDOC_LICENSE)
+}
+
+/// Any other method on `/openapi.json` and `/docs/…`, whose GET routes Swagger UI registers
+/// behind a GET guard: 405 with `Allow: GET`, as every other route answers a wrong method.
+pub async fn get_only() -> HttpResponse {
+    HttpResponse::MethodNotAllowed()
+        .insert_header(header::Allow(vec![Method::GET]))
+        .finish()
 }

@@ -79,6 +79,9 @@ pub fn configure(info: &ApiInfo) -> impl FnOnce(&mut web::ServiceConfig) + use<>
                     .url("/openapi.json", document)
                     .config(utoipa_swagger_ui::Config::default().validator_url("none")),
             )
+            // Swagger UI's routes match GET only; other methods land here rather than on 404.
+            .service(web::resource("/openapi.json").default_service(web::to(docs::get_only)))
+            .service(web::resource("/docs/{_:.*}").default_service(web::to(docs::get_only)))
             .service(web::resource("/redoc").route(web::get().to(docs::redoc)))
             .service(
                 web::resource("/redoc/redoc.standalone.js").route(web::get().to(docs::redoc_js)),

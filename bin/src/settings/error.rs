@@ -37,6 +37,16 @@ pub enum ConfigError {
         /// Why it is needed, e.g. `required with a PostgreSQL DATABASE_URL`.
         why: String,
     },
+    /// Two variables whose values are fine alone but not together.
+    #[error("{var} must be below {other}: {why}")]
+    Conflict {
+        /// The variable reported as the one to fix, e.g. `REQUEST_TIMEOUT_SECONDS`.
+        var: &'static str,
+        /// The variable it conflicts with, e.g. `REFRESH_REUSE_GRACE_SECONDS`.
+        other: &'static str,
+        /// Both values and why they clash.
+        why: String,
+    },
     /// The generated JWT key file beside the SQLite database cannot be read, written or used.
     #[error(
         "JWT key file {}: {problem} (fix or delete it, or set JWT_SECRET_KEY)",
@@ -80,7 +90,9 @@ impl ConfigError {
     /// The variable to fix (`JWT_SECRET_KEY` for a key-file problem).
     pub fn var(&self) -> &'static str {
         match self {
-            Self::Invalid { var, .. } | Self::Missing { var, .. } => var,
+            Self::Invalid { var, .. } | Self::Missing { var, .. } | Self::Conflict { var, .. } => {
+                var
+            }
             Self::KeyFile { .. } => "JWT_SECRET_KEY",
         }
     }

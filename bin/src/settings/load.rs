@@ -4,14 +4,25 @@
 use std::ops::RangeInclusive;
 use std::time::Duration;
 
+use auth_crypto::JwtAlgorithm;
 use auth_persistence::redact_url;
 use secrecy::SecretString;
 
 use super::parse::{self, int_in};
 use super::{ConfigError, Settings};
 
-/// The shortest accepted `JWT_SECRET_KEY`, in bytes (256 bits).
+/// The shortest accepted `JWT_SECRET_KEY` for any algorithm, in bytes (256 bits).
 pub(super) const MIN_SECRET_BYTES: usize = 32;
+
+/// The shortest key for `algorithm`, in bytes: its hash size, as RFC 7518 §3.2 asks (32 for
+/// HS256, 48 for HS384, 64 for HS512).
+pub(super) fn min_secret_bytes(algorithm: JwtAlgorithm) -> usize {
+    match algorithm {
+        JwtAlgorithm::HS256 => MIN_SECRET_BYTES,
+        JwtAlgorithm::HS384 => 48,
+        JwtAlgorithm::HS512 => 64,
+    }
+}
 
 impl Settings {
     /// Reads the settings from the process environment (`main` loads `.env` into it first).
@@ -52,8 +63,29 @@ impl Settings {
         load_tokens(&env, &mut settings)?;
         load_server(&env, &mut settings)?;
         load_docs(&env, &mut settings);
+        check_timeout_below_grace(&settings)?;
         Ok(settings)
     }
+}
+
+/// A refresh whose answer was lost after the rotation committed can be retried only inside
+/// the reuse grace, and the client may learn of the loss only when its request times out: the
+/// timeout must end before the grace does. A grace of 0 switches retries off, so nothing is
+/// compared then.
+fn check_timeout_below_grace(s: &Settings) -> Result<(), ConfigError> {
+    let grace = s.refresh_reuse_grace;
+    if grace.is_zero() || s.request_timeout < grace {
+        return Ok(());
+    }
+    Err(ConfigError::Conflict {
+        var: "REQUEST_TIMEOUT_SECONDS",
+        other: "REFRESH_REUSE_GRACE_SECONDS",
+        why: format!(
+            "{}s is not below {}s, so a refresh retried after a timeout could miss the grace",
+            s.request_timeout.as_secs(),
+            grace.whole_seconds()
+        ),
+    })
 }
 
 /// `DATABASE_*`.
@@ -83,8 +115,9 @@ fn load_database<F: Lookup>(env: &Env<F>, s: &mut Settings) -> Result<(), Config
 
 /// `JWT_*`, token lifetimes and `PASSWORD_HASH_SCHEME`.
 fn load_tokens<F: Lookup>(env: &Env<F>, s: &mut Settings) -> Result<(), ConfigError> {
-    s.jwt_secret_key = env.secret("JWT_SECRET_KEY")?;
+    // The algorithm first: it decides how long the key must be.
     env.set("JWT_ALGORITHM", &mut s.jwt_algorithm, parse::jwt_algorithm)?;
+    s.jwt_secret_key = env.secret("JWT_SECRET_KEY", s.jwt_algorithm)?;
     env.set(
         "ACCESS_TOKEN_EXPIRE_MINUTES",
         &mut s.access_token_ttl,
@@ -259,17 +292,27 @@ impl<F: Lookup> Env<F> {
         Ok(())
     }
 
-    /// A secret of at least [`MIN_SECRET_BYTES`], kept exactly as given; `None` when unset or
-    /// blank. Errors never show the value.
-    fn secret(&self, var: &'static str) -> Result<Option<SecretString>, ConfigError> {
+    /// A secret long enough for `algorithm` ([`min_secret_bytes`]), kept exactly as given;
+    /// `None` when unset or blank. Errors never show the value.
+    fn secret(
+        &self,
+        var: &'static str,
+        algorithm: JwtAlgorithm,
+    ) -> Result<Option<SecretString>, ConfigError> {
         let Some(value) = self.raw(var).filter(|v| !v.trim().is_empty()) else {
             return Ok(None);
         };
-        if value.len() < MIN_SECRET_BYTES {
+        let min = min_secret_bytes(algorithm);
+        if value.len() < min {
+            let for_algorithm = if algorithm == JwtAlgorithm::HS256 {
+                String::new()
+            } else {
+                format!(" for JWT_ALGORITHM={}", algorithm.as_str())
+            };
             return Err(ConfigError::invalid_secret(
                 var,
                 format!(
-                    "must be at least {MIN_SECRET_BYTES} bytes (got {})",
+                    "must be at least {min} bytes{for_algorithm} (got {})",
                     value.len()
                 ),
             ));

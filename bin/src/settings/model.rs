@@ -113,7 +113,8 @@ pub struct Settings {
     pub api_version: String,
     /// `MAX_BODY_BYTES`: largest accepted request body; default 16384 (16 KiB).
     pub max_body_bytes: usize,
-    /// `REQUEST_TIMEOUT_SECONDS`: longest a request may take; default 10 s.
+    /// `REQUEST_TIMEOUT_SECONDS`: longest a request may take; default 5 s, below the refresh
+    /// reuse grace so a refresh that timed out can be retried inside it.
     pub request_timeout: Duration,
     /// `SHUTDOWN_TIMEOUT_SECONDS`: how long in-flight requests may drain on shutdown;
     /// default 30 s.
@@ -157,7 +158,7 @@ impl Settings {
             api_description: "Authentication service".to_owned(),
             api_version: "1.0.0".to_owned(),
             max_body_bytes: 16 * 1024,
-            request_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(5),
             shutdown_timeout: Duration::from_secs(30),
         }
     }

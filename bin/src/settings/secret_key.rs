@@ -1,19 +1,24 @@
 //! The JWT signing key when `JWT_SECRET_KEY` is not set: generated on first start and kept in
 //! a file beside the SQLite database, so tokens survive a restart.
 //!
-//! This is the only place that writes the key. The file holds a 256-bit random key in
-//! base64url, is created with mode 0600 on unix, and is never overwritten: two instances
-//! starting together agree on whichever key reached the file first.
+//! This is the only place that writes the key. The file holds a random key in base64url, at
+//! least as long as `JWT_ALGORITHM`'s hash (RFC 7518 §3.2), is created with mode 0600 on unix,
+//! and is never overwritten: two instances starting together agree on whichever key reached
+//! the file first. A kept key too short for the configured algorithm (generated for HS256,
+//! then `JWT_ALGORITHM=HS512`) is refused rather than replaced: replacing it would sign every
+//! user out and could race with another instance still using the old key, so the operator
+//! decides (delete the file, or set `JWT_SECRET_KEY`).
 
 use std::ffi::OsString;
 use std::fs::{self, OpenOptions};
-use std::io::{self, Write as _};
+use std::io::{self, Read as _, Write as _};
 use std::path::{Path, PathBuf};
 
+use auth_crypto::JwtAlgorithm;
 use auth_persistence::Backend;
 use secrecy::SecretString;
 
-use super::load::MIN_SECRET_BYTES;
+use super::load::min_secret_bytes;
 use super::{ConfigError, Settings};
 
 /// Appended to the SQLite file's path to name the key file: `auth.db` → `auth.db.jwt-key`.
@@ -21,9 +26,10 @@ pub const KEY_FILE_SUFFIX: &str = ".jwt-key";
 
 impl Settings {
     /// The JWT key to sign with: `JWT_SECRET_KEY` when set; otherwise, with SQLite, a random
-    /// 256-bit key generated on first start and kept in `<database file>.jwt-key` (for
-    /// example `auth.db.jwt-key`), created with mode 0600 on unix and read again on later
-    /// starts. A warning naming the file (never the key) is logged each time that key is used.
+    /// key at least as long as the algorithm's hash, generated on first start and kept in
+    /// `<database file>.jwt-key` (for example `auth.db.jwt-key`), created with mode 0600 on
+    /// unix and read again on later starts. A warning naming the file (never the key) is
+    /// logged each time that key is used.
     ///
     /// An in-memory SQLite database (`sqlite://:memory:`) gets a fresh key that is not kept.
     ///
@@ -32,7 +38,7 @@ impl Settings {
     /// - [`ConfigError::Missing`] for `JWT_SECRET_KEY` with a PostgreSQL `DATABASE_URL`:
     ///   there is no file to keep a generated key beside, and every instance must share one.
     /// - [`ConfigError::KeyFile`] when the key file cannot be read or written, or holds fewer
-    ///   than 32 bytes (corrupted).
+    ///   than the algorithm needs (corrupted, or generated for a shorter hash).
     pub fn resolve_jwt_secret(&self) -> Result<SecretString, ConfigError> {
         if let Some(key) = &self.jwt_secret_key {
             return Ok(key.clone());
@@ -42,7 +48,8 @@ impl Settings {
                 return Err(ConfigError::Missing {
                     var: "JWT_SECRET_KEY",
                     why: format!(
-                        "required with a PostgreSQL DATABASE_URL (at least {MIN_SECRET_BYTES} bytes)"
+                        "required with a PostgreSQL DATABASE_URL (at least {} bytes)",
+                        min_secret_bytes(self.jwt_algorithm)
                     ),
                 });
             }
@@ -57,9 +64,9 @@ impl Settings {
                 "JWT_SECRET_KEY is not set and the database is in memory: using a random key \
                  that is lost on restart"
             );
-            return Ok(SecretString::from(auth_crypto::random_token()));
+            return Ok(SecretString::from(random_key(self.jwt_algorithm)));
         }
-        load_or_create(&key_file_path(db_path))
+        load_or_create(&key_file_path(db_path), self.jwt_algorithm)
     }
 }
 
@@ -68,16 +75,26 @@ pub(super) fn key_file_path(db_path: &str) -> PathBuf {
     PathBuf::from(format!("{db_path}{KEY_FILE_SUFFIX}"))
 }
 
-/// Reads the key at `path`, creating it first if there is none.
-pub(super) fn load_or_create(path: &Path) -> Result<SecretString, ConfigError> {
-    if let Some(key) = read_key(path)? {
+/// A random key for `algorithm`: enough 256-bit tokens, in base64url, to reach its hash size
+/// in both length and entropy.
+fn random_key(algorithm: JwtAlgorithm) -> String {
+    let tokens = min_secret_bytes(algorithm).div_ceil(32);
+    (0..tokens).map(|_| auth_crypto::random_token()).collect()
+}
+
+/// Reads the key at `path` for `algorithm`, creating it first if there is none.
+pub(super) fn load_or_create(
+    path: &Path,
+    algorithm: JwtAlgorithm,
+) -> Result<SecretString, ConfigError> {
+    if let Some(key) = read_key(path, algorithm)? {
         tracing::warn!(
             key_file = %path.display(),
             "JWT_SECRET_KEY is not set: using the generated key kept beside the SQLite database"
         );
         return Ok(key);
     }
-    if let Some(key) = create_key(path)? {
+    if let Some(key) = create_key(path, algorithm)? {
         tracing::warn!(
             key_file = %path.display(),
             "JWT_SECRET_KEY is not set: generated a new key and kept it beside the SQLite \
@@ -86,30 +103,71 @@ pub(super) fn load_or_create(path: &Path) -> Result<SecretString, ConfigError> {
         return Ok(key);
     }
     // Another instance created the file between our read and our create.
-    read_key(path)?.ok_or_else(|| ConfigError::key_file(path, "vanished while being created"))
+    read_key(path, algorithm)?
+        .ok_or_else(|| ConfigError::key_file(path, "vanished while being created"))
 }
 
-/// The key in `path`, `None` if the file does not exist.
-fn read_key(path: &Path) -> Result<Option<SecretString>, ConfigError> {
-    let bytes = match fs::read(path) {
-        Ok(bytes) => bytes,
+/// The key in `path`, `None` if the file does not exist. On unix the file must belong to this
+/// process's user and be neither group- nor other-accessible: a key others can read lets them
+/// sign tokens, and one they own they can replace.
+fn read_key(path: &Path, algorithm: JwtAlgorithm) -> Result<Option<SecretString>, ConfigError> {
+    let mut file = match fs::File::open(path) {
+        Ok(file) => file,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(ConfigError::key_file(path, format!("cannot read it: {e}"))),
     };
+    // Checked on the open file, so the file checked is the file read.
+    let metadata = file
+        .metadata()
+        .map_err(|e| ConfigError::key_file(path, format!("cannot read it: {e}")))?;
+    check_private(&metadata).map_err(|problem| ConfigError::key_file(path, problem))?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)
+        .map_err(|e| ConfigError::key_file(path, format!("cannot read it: {e}")))?;
     let text = String::from_utf8(bytes)
         .map_err(|_| ConfigError::key_file(path, "does not hold UTF-8 text"))?;
     // Tolerate the trailing newline an editor adds.
     let key = text.trim_end();
-    if key.len() < MIN_SECRET_BYTES {
+    let min = min_secret_bytes(algorithm);
+    if key.len() < min {
         return Err(ConfigError::key_file(
             path,
             format!(
-                "holds {} bytes, expected at least {MIN_SECRET_BYTES}",
-                key.len()
+                "holds {} bytes, JWT_ALGORITHM={} needs at least {min}",
+                key.len(),
+                algorithm.as_str()
             ),
         ));
     }
     Ok(Some(SecretString::from(key)))
+}
+
+/// Refuses a key file that others could read or write, or that another user owns.
+#[cfg(unix)]
+fn check_private(metadata: &fs::Metadata) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt as _;
+
+    let mode = metadata.mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(format!(
+            "has mode {mode:04o}, expected 0600 (group and others must not access it; chmod 600)"
+        ));
+    }
+    // The effective uid: the one that owns the files this process creates.
+    let uid = rustix::process::geteuid().as_raw();
+    if metadata.uid() != uid {
+        return Err(format!(
+            "is owned by uid {}, not by this process's uid {uid}",
+            metadata.uid()
+        ));
+    }
+    Ok(())
+}
+
+/// Only unix has owners and modes to check.
+#[cfg(not(unix))]
+fn check_private(_metadata: &fs::Metadata) -> Result<(), String> {
+    Ok(())
 }
 
 /// Writes a new random key to `path` unless the file exists. Returns the key if this call
@@ -118,8 +176,8 @@ fn read_key(path: &Path) -> Result<Option<SecretString>, ConfigError> {
 /// The key is written to a private temporary file that is then hard-linked into place, so a
 /// concurrent reader never sees a half-written file. Where hard links are not supported, the
 /// file is created in place instead.
-fn create_key(path: &Path) -> Result<Option<SecretString>, ConfigError> {
-    let key = auth_crypto::random_token();
+fn create_key(path: &Path, algorithm: JwtAlgorithm) -> Result<Option<SecretString>, ConfigError> {
+    let key = random_key(algorithm);
     let temp = temp_path(path);
     write_new_private(&temp, key.as_bytes())
         .map_err(|e| ConfigError::key_file(path, format!("cannot create it: {e}")))?;

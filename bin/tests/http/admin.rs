@@ -14,7 +14,9 @@ use auth_service::cli::AdminCommand;
 use auth_services::{AdminService, UserId, UserRef};
 use serde_json::{Value, json};
 
-use crate::support::{PASSWORD, app, assert_error, post, register, send, settings, wiring};
+use crate::support::{
+    PASSWORD, app, assert_error, post, register, register_body, send, settings, wiring,
+};
 
 /// The administration service of the production wiring on `db`.
 async fn users(db: &TestDb) -> AdminService {
@@ -65,7 +67,7 @@ db_test!(async fn deactivating_by_username_or_id_finds_the_same_account(db) {
     let by_name = admin::deactivate(&users, &parse_user("aNN").unwrap()).await.unwrap();
     assert_eq!(by_name, Outcome::Deactivated { id, username: "Ann".into(), sessions_revoked: 1 });
     assert_error(&send(&app, me(&registered["access_token"])).await, 401, ErrorCode::InvalidToken);
-    let by_id = admin::deactivate(&users, &parse_user(&id.to_string()).unwrap()).await.unwrap();
+    let by_id = admin::deactivate(&users, &parse_user(&format!("id:{id}")).unwrap()).await.unwrap();
     assert_eq!(by_id, Outcome::Deactivated { id, username: "Ann".into(), sessions_revoked: 0 });
 });
 
@@ -172,4 +174,17 @@ db_test!(async fn unlocking_lets_a_locked_account_sign_in_again(db) {
     assert_eq!(status, 200);
     let unknown = admin::unlock(&users(db).await, &UserRef::Username("nobody".into())).await;
     assert!(matches!(unknown, Err(AdminError::UnknownUser(_))));
+});
+
+db_test!(async fn an_all_digit_target_is_a_username_not_an_id(db) {
+    let app = app(db).await;
+    let registered = register(&app).await;
+    let (status, _, body) = send(&app, post("/auth/register", &register_body("num@example.com", "1337"))).await;
+    assert_eq!(status, 201, "{body}");
+    let numeric = body["user"]["id"].as_i64().unwrap();
+    let users = users(db).await;
+    let by_name = admin::deactivate(&users, &parse_user("1337").unwrap()).await.unwrap();
+    assert_eq!(by_name, Outcome::Deactivated { id: numeric, username: "1337".into(), sessions_revoked: 1 });
+    let (status, ..) = send(&app, me(&registered["access_token"])).await;
+    assert_eq!(status, 200, "another account is untouched");
 });

@@ -1,9 +1,10 @@
 //! `/openapi.json`, `/docs` and `/redoc` are served by the binary itself.
 
 use actix_web::test::{self, TestRequest};
+use auth_errors::ErrorCode;
 use auth_persistence::db_test;
 
-use crate::support::{app, send};
+use crate::support::{app, assert_error, send};
 
 const PATHS: [&str; 8] = [
     "/auth/register",
@@ -66,4 +67,26 @@ db_test!(async fn redoc_is_served_with_its_bundle(db) {
     let res = test::call_service(&app, TestRequest::get().uri("/redoc/redoc.standalone.js").to_request()).await;
     assert_eq!(res.status(), 200);
     assert!(test::read_body(res).await.len() > 100_000);
+});
+
+db_test!(async fn other_methods_on_the_docs_routes_are_405_with_allow(db) {
+    let app = app(db).await;
+    let requests = [
+        TestRequest::delete().uri("/openapi.json"),
+        TestRequest::post().uri("/openapi.json"),
+        TestRequest::post().uri("/docs"),
+        TestRequest::put().uri("/docs/"),
+        TestRequest::delete().uri("/docs/swagger-initializer.js"),
+        TestRequest::post().uri("/redoc"),
+        TestRequest::delete().uri("/redoc/redoc.standalone.js"),
+        TestRequest::patch().uri("/redoc/LICENSE"),
+    ];
+    for req in requests {
+        let response = send(&app, req).await;
+        assert_error(&response, 405, ErrorCode::MethodNotAllowed);
+        assert_eq!(response.1.get("allow").unwrap(), "GET");
+    }
+    let (status, ..) = send(&app, TestRequest::get().uri("/openapi.json")).await;
+    assert_eq!(status, 200, "GET still answers");
+    assert_error(&send(&app, TestRequest::delete().uri("/docsx")).await, 404, ErrorCode::NotFound);
 });

@@ -120,3 +120,41 @@ async fn a_database_outage_is_503_with_retry_after_never_401() {
     let (status, ..) = send(&app, TestRequest::get().uri("/health")).await;
     assert_eq!(status, 200, "liveness touches nothing");
 }
+
+/// `data` as a gzip member with one stored (uncompressed) deflate block.
+fn gzip_stored(data: &[u8]) -> Vec<u8> {
+    let crc = !data.iter().fold(!0u32, |crc, &byte| {
+        (0..8).fold(crc ^ u32::from(byte), |c, _| {
+            if c & 1 == 1 {
+                (c >> 1) ^ 0xEDB8_8320
+            } else {
+                c >> 1
+            }
+        })
+    });
+    let len = u16::try_from(data.len()).unwrap();
+    let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff, 1];
+    out.extend_from_slice(&len.to_le_bytes());
+    out.extend_from_slice(&(!len).to_le_bytes());
+    out.extend_from_slice(data);
+    out.extend_from_slice(&crc.to_le_bytes());
+    out.extend_from_slice(&u32::try_from(data.len()).unwrap().to_le_bytes());
+    out
+}
+
+db_test!(async fn encoded_request_bodies_are_415_before_the_handler(db) {
+    let app = app(db).await;
+    let body = crate::support::register_body("ann@example.com", "ann").to_string();
+    for encoding in ["gzip", "deflate", "br", "identity, gzip"] {
+        let encoded = TestRequest::post()
+            .uri("/auth/register")
+            .insert_header(("content-type", "application/json"))
+            .insert_header(("content-encoding", encoding))
+            .set_payload(gzip_stored(body.as_bytes()));
+        assert_error(&send(&app, encoded).await, 415, ErrorCode::UnsupportedMediaType);
+    }
+    let identity = post("/auth/register", &serde_json::from_str(&body).unwrap())
+        .insert_header(("content-encoding", "identity"));
+    let (status, _, reply) = send(&app, identity).await;
+    assert_eq!(status, 201, "the refused requests created nothing: {reply}");
+});

@@ -133,3 +133,25 @@ db_test!(async fn throttling_switched_off_lets_every_attempt_through(db) {
     let (status, ..) = send(&app, login_from("203.0.113.9", PASSWORD)).await;
     assert_eq!(status, 200);
 });
+
+db_test!(async fn behind_a_trusted_proxy_forwarded_addresses_with_ports_count_per_address(db) {
+    let mut settings = settings(db);
+    settings.trusted_proxies = vec!["10.0.0.0/8".parse().unwrap()];
+    let app = app_with(settings).await;
+    register(&app).await;
+    for port in 0..5 {
+        // The same client from a new source port each time: one address, one budget.
+        let a = login_from("10.0.0.2", WRONG).insert_header(("X-Forwarded-For", format!("192.0.2.1:{}", 40000 + port)));
+        assert_error(&send(&app, a).await, 401, ErrorCode::InvalidCredentials);
+    }
+    let a = login_from("10.0.0.2", PASSWORD).insert_header(("X-Forwarded-For", "192.0.2.1:39999"));
+    assert_error(&send(&app, a).await, 429, ErrorCode::RateLimited);
+    let b = login_from("10.0.0.2", PASSWORD)
+        .insert_header(("Forwarded", r#"for="[2001:db8::2]:4711";proto=https"#))
+        .insert_header(("X-Forwarded-For", "192.0.2.1:39999"));
+    let (status, _, body) = send(&app, b).await;
+    assert_eq!(status, 200, "another client behind the proxy has its own budget: {body}");
+    let c = login_from("10.0.0.2", PASSWORD).insert_header(("X-Forwarded-For", "[2001:db8::3]:443"));
+    let (status, _, body) = send(&app, c).await;
+    assert_eq!(status, 200, "{body}");
+});

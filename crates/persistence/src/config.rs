@@ -99,9 +99,36 @@ impl DbConfig {
         self.url.strip_prefix("sqlite://").unwrap_or(&self.url)
     }
 
+    /// For SQLite, creates the database file empty with mode 0600 (owner only) on unix when
+    /// it does not exist yet, before SQLite opens it: SQLite would create it with the umask's
+    /// mode (often world-readable), and gives the `-wal` and `-shm` files the database file's
+    /// mode. An existing file is left as it is; `:memory:` and `file:` URIs are skipped.
+    pub(crate) fn create_sqlite_file(&self) -> std::io::Result<()> {
+        if self.backend != Backend::Sqlite {
+            return Ok(());
+        }
+        create_sqlite_file_at(self.sqlite_path())
+    }
+
     /// The URL with any password replaced by `***`, as [`redact_url`] shows it.
     pub fn redacted_url(&self) -> String {
         redact_url(&self.url)
+    }
+}
+
+/// [`DbConfig::create_sqlite_file`] for the SQLite file at `path`.
+pub(crate) fn create_sqlite_file_at(path: &str) -> std::io::Result<()> {
+    if path == ":memory:" || path.starts_with("file:") {
+        return Ok(());
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
     }
 }
 
@@ -153,5 +180,29 @@ mod tests {
         );
         assert_eq!(shown("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(shown("sqlite://auth.db"), "sqlite://auth.db");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_new_sqlite_file_is_created_owner_only_and_an_existing_one_left_alone() {
+        use std::os::unix::fs::PermissionsExt as _;
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("auth.db");
+        let config = DbConfig::new(format!("sqlite://{}", path.display())).unwrap();
+        config.create_sqlite_file().unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        std::fs::write(&path, b"kept").unwrap();
+        config.create_sqlite_file().unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"kept");
+        DbConfig::new("sqlite://:memory:")
+            .unwrap()
+            .create_sqlite_file()
+            .unwrap();
+        DbConfig::new("postgres://h/db")
+            .unwrap()
+            .create_sqlite_file()
+            .unwrap();
     }
 }

@@ -29,7 +29,13 @@ pub async fn run_migrations(config: &DbConfig) -> Result<Vec<String>, RepoError>
     let config = config.clone();
     tokio::task::spawn_blocking(move || match config.backend() {
         Backend::Postgres => migrate_postgres(config.url()),
-        Backend::Sqlite => migrate_sqlite(config.sqlite_path()),
+        Backend::Sqlite => {
+            // Migrations open the database first: create it owner-only before SQLite does.
+            config
+                .create_sqlite_file()
+                .map_err(RepoError::unavailable)?;
+            migrate_sqlite(config.sqlite_path())
+        }
     })
     .await
     .map_err(RepoError::unavailable)?
@@ -112,5 +118,25 @@ mod tests {
             apply(&mut conn, SQLITE).unwrap().len(),
             folder_names("sqlite").len()
         );
+    }
+
+    #[cfg(unix)]
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_new_sqlite_database_and_its_wal_and_shm_are_owner_only() {
+        use std::os::unix::fs::PermissionsExt as _;
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("private.db");
+        let config = crate::DbConfig::new(format!("sqlite://{}", path.display())).unwrap();
+        super::run_migrations(&config).await.unwrap();
+        let pool = crate::DbPool::new(&config).unwrap();
+        // A read in WAL mode opens the -wal and -shm files.
+        assert!(crate::users::find_by_id(&pool, 1).await.unwrap().is_none());
+        for suffix in ["", "-wal", "-shm"] {
+            let file = format!("{}{suffix}", path.display());
+            let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "{file}");
+        }
+        pool.close();
     }
 }

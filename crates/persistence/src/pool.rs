@@ -147,10 +147,14 @@ where
         .map_err(RepoError::unavailable)
 }
 
-/// Opens one SQLite connection with the settings every connection needs: foreign keys on,
-/// a busy timeout so concurrent writers wait instead of failing, and WAL so readers never
-/// block the writer.
+/// Opens one SQLite connection, creating the file owner-only first, with the settings every
+/// connection needs: foreign keys on, a busy timeout so concurrent writers wait instead of
+/// failing, and WAL so readers never block the writer.
 async fn establish_sqlite(path: String, busy_ms: u128) -> diesel::ConnectionResult<SqliteConn> {
+    // Owner-only, in case the pool opens the database before migrations did.
+    crate::config::create_sqlite_file_at(&path).map_err(|e| {
+        diesel::ConnectionError::BadConnection(format!("cannot create the SQLite file: {e}"))
+    })?;
     let mut conn = SyncConnectionWrapper::<SqliteConnection>::establish(&path).await?;
     let pragmas = format!(
         "PRAGMA busy_timeout = {busy_ms}; PRAGMA journal_mode = WAL; \

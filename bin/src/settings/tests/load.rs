@@ -49,14 +49,14 @@ fn nothing_set_gives_the_documented_defaults() {
     assert_eq!(s.api_description, "Authentication service");
     assert_eq!(s.api_version, "1.0.0");
     assert_eq!(s.max_body_bytes, 16_384);
-    assert_eq!(s.request_timeout, Duration::from_secs(10));
+    assert_eq!(s.request_timeout, Duration::from_secs(5));
     assert_eq!(s.shutdown_timeout, Duration::from_secs(30));
     assert_eq!(s.bind_address().to_string(), "127.0.0.1:8000");
 }
 
 #[test]
 fn every_variable_takes_a_good_value() {
-    let secret = "0123456789abcdef0123456789abcdef!";
+    let secret = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef!";
     let s = load(&[
         ("DATABASE_URL", "postgres://app:pw@db:5432/auth"),
         ("DATABASE_MAX_CONNECTIONS", "20"),
@@ -369,4 +369,61 @@ fn bad_throttling_limits_name_their_variable() {
             );
         }
     }
+}
+
+#[test]
+fn a_request_timeout_not_below_the_reuse_grace_is_refused() {
+    for (timeout, grace) in [("10", None), ("10", Some("10")), ("30", Some("20"))] {
+        let mut vars = vec![("REQUEST_TIMEOUT_SECONDS", timeout)];
+        vars.extend(grace.map(|g| ("REFRESH_REUSE_GRACE_SECONDS", g)));
+        let err = load(&vars).unwrap_err();
+        let shown = err.to_string();
+        assert_eq!(err.var(), "REQUEST_TIMEOUT_SECONDS", "{shown}");
+        assert!(shown.contains("REFRESH_REUSE_GRACE_SECONDS"), "{shown}");
+        assert!(!shown.contains('\n'), "{shown}");
+    }
+    assert_eq!(
+        load(&[
+            ("REQUEST_TIMEOUT_SECONDS", "10"),
+            ("REFRESH_REUSE_GRACE_SECONDS", "10")
+        ])
+        .unwrap_err()
+        .to_string(),
+        "REQUEST_TIMEOUT_SECONDS must be below REFRESH_REUSE_GRACE_SECONDS: 10s is not below \
+         10s, so a refresh retried after a timeout could miss the grace"
+    );
+    let fine = load(&[("REQUEST_TIMEOUT_SECONDS", "9")]).unwrap();
+    assert_eq!(fine.request_timeout, Duration::from_secs(9));
+    let no_grace = load(&[
+        ("REQUEST_TIMEOUT_SECONDS", "30"),
+        ("REFRESH_REUSE_GRACE_SECONDS", "0"),
+    ]);
+    assert!(
+        no_grace.is_ok(),
+        "without a grace there is nothing to retry into"
+    );
+}
+
+#[test]
+fn hs384_and_hs512_refuse_keys_shorter_than_their_hash() {
+    let key = |n: usize| "k".repeat(n);
+    for (algorithm, min) in [("HS384", 48), ("HS512", 64)] {
+        let short = key(min - 1);
+        let err = load(&[("JWT_ALGORITHM", algorithm), ("JWT_SECRET_KEY", &short)]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "invalid JWT_SECRET_KEY: must be at least {min} bytes for JWT_ALGORITHM={algorithm} \
+                 (got {})",
+                min - 1
+            )
+        );
+        let long = key(min);
+        let s = load(&[("JWT_ALGORITHM", algorithm), ("JWT_SECRET_KEY", &long)]).unwrap();
+        assert_eq!(s.jwt_secret_key.unwrap().expose_secret().len(), min);
+    }
+    assert!(
+        load(&[("JWT_SECRET_KEY", &key(32))]).is_ok(),
+        "HS256 takes 32 bytes"
+    );
 }

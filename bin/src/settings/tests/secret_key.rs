@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use auth_crypto::JwtAlgorithm;
 use auth_persistence::DbConfig;
 use secrecy::{ExposeSecret as _, SecretString};
 
@@ -15,6 +16,16 @@ fn sqlite_settings(dir: &tempfile::TempDir) -> Settings {
             .unwrap(),
         jwt_secret_key: None,
         ..Settings::for_tests()
+    }
+}
+
+/// Writes `contents` to `path` as the service would keep a key: owner-only.
+fn write_private(path: &std::path::Path, contents: &str) {
+    std::fs::write(path, contents).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
     }
 }
 
@@ -60,7 +71,7 @@ fn two_instances_starting_together_agree_on_one_key() {
     let threads: Vec<_> = (0..8)
         .map(|_| {
             let path = Arc::clone(&path);
-            std::thread::spawn(move || load_or_create(&path).unwrap())
+            std::thread::spawn(move || load_or_create(&path, JwtAlgorithm::HS256).unwrap())
         })
         .collect();
     let keys: Vec<String> = threads
@@ -110,7 +121,7 @@ fn postgres_without_a_key_is_refused_naming_jwt_secret_key() {
 fn a_corrupted_short_key_file_is_refused_naming_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("auth.db.jwt-key");
-    std::fs::write(&file, "short-key").unwrap();
+    write_private(&file, "short-key");
     let err = sqlite_settings(&dir).resolve_jwt_secret().unwrap_err();
     let shown = err.to_string();
     assert!(matches!(err, ConfigError::KeyFile { .. }));
@@ -123,7 +134,7 @@ fn a_corrupted_short_key_file_is_refused_naming_the_file() {
 fn a_key_file_with_a_trailing_newline_is_accepted() {
     let dir = tempfile::tempdir().unwrap();
     let key = "x".repeat(32);
-    std::fs::write(dir.path().join("auth.db.jwt-key"), format!("{key}\n")).unwrap();
+    write_private(&dir.path().join("auth.db.jwt-key"), &format!("{key}\n"));
     let resolved = sqlite_settings(&dir).resolve_jwt_secret().unwrap();
     assert_eq!(resolved.expose_secret(), key);
 }
@@ -162,4 +173,93 @@ fn the_key_file_is_named_after_the_database_file() {
         key_file_path("data/auth.db"),
         std::path::Path::new("data/auth.db.jwt-key")
     );
+}
+
+#[test]
+fn the_generated_key_is_as_long_as_the_algorithm_hash() {
+    for (algorithm, min) in [
+        (JwtAlgorithm::HS256, 32),
+        (JwtAlgorithm::HS384, 48),
+        (JwtAlgorithm::HS512, 64),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = Settings {
+            jwt_algorithm: algorithm,
+            ..sqlite_settings(&dir)
+        };
+        let key = settings.resolve_jwt_secret().unwrap();
+        assert!(key.expose_secret().len() >= min, "{algorithm:?}");
+        let again = settings.resolve_jwt_secret().unwrap();
+        assert_eq!(key.expose_secret(), again.expose_secret());
+    }
+}
+
+#[test]
+fn a_kept_key_too_short_for_hs512_is_refused_not_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let hs256 = sqlite_settings(&dir).resolve_jwt_secret().unwrap();
+    let settings = Settings {
+        jwt_algorithm: JwtAlgorithm::HS512,
+        ..sqlite_settings(&dir)
+    };
+    let err = settings.resolve_jwt_secret().unwrap_err();
+    let shown = err.to_string();
+    let file = dir.path().join("auth.db.jwt-key");
+    assert!(matches!(err, ConfigError::KeyFile { .. }), "{shown}");
+    assert!(shown.contains(&file.display().to_string()), "{shown}");
+    assert!(shown.contains("HS512") && shown.contains("64"), "{shown}");
+    assert!(!shown.contains('\n'), "{shown}");
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        hs256.expose_secret(),
+        "the file is left as it was"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_key_file_others_can_access_is_refused_naming_the_file() {
+    use std::os::unix::fs::PermissionsExt as _;
+
+    for mode in [0o640, 0o604, 0o660, 0o666, 0o602] {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = sqlite_settings(&dir);
+        settings.resolve_jwt_secret().unwrap();
+        let file = dir.path().join("auth.db.jwt-key");
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode)).unwrap();
+        let err = settings.resolve_jwt_secret().unwrap_err();
+        let shown = err.to_string();
+        assert!(matches!(err, ConfigError::KeyFile { .. }), "{shown}");
+        assert!(shown.contains(&file.display().to_string()), "{shown}");
+        assert!(shown.contains(&format!("{mode:04o}")), "{shown}");
+        assert!(!shown.contains('\n'), "{shown}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let settings = sqlite_settings(&dir);
+    settings.resolve_jwt_secret().unwrap();
+    let file = dir.path().join("auth.db.jwt-key");
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o400)).unwrap();
+    assert!(
+        settings.resolve_jwt_secret().is_ok(),
+        "read-only for the owner is fine"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_key_file_owned_by_another_user_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = sqlite_settings(&dir);
+    settings.resolve_jwt_secret().unwrap();
+    let file = dir.path().join("auth.db.jwt-key");
+    let other = rustix::process::geteuid().as_raw().wrapping_add(1);
+    // Giving a file away takes privileges; without them there is nothing to check here.
+    if std::os::unix::fs::chown(&file, Some(other), None).is_err() {
+        return;
+    }
+    let err = settings.resolve_jwt_secret().unwrap_err();
+    let shown = err.to_string();
+    assert!(matches!(err, ConfigError::KeyFile { .. }), "{shown}");
+    assert!(shown.contains(&file.display().to_string()), "{shown}");
+    assert!(shown.contains(&format!("owned by uid {other}")), "{shown}");
 }
