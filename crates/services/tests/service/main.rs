@@ -315,6 +315,31 @@ db_test!(async fn logout_revokes_the_session_and_is_idempotent(db) {
     auth.me(other.access_token.expose_secret()).await.expect("other sessions live on");
 });
 
+db_test!(async fn logout_with_a_token_rotated_outside_the_grace_window_is_reuse(db) {
+    let (auth, clock) = service(db);
+    let first = register(&auth).await;
+    let second = auth.refresh(&ANON, first.refresh_token.expose_secret()).await.unwrap();
+    clock.advance(Duration::seconds(11));
+    auth.logout(&ANON, first.refresh_token.expose_secret()).await.expect("answered as logout");
+    let session = sessions::find(db.pool(), first.session_id.as_str()).await.unwrap().unwrap();
+    assert_eq!(session.revoked_reason.as_deref(), Some("reuse_detected"));
+    let events = auth_persistence::audit::recent(db.pool(), 10).await.unwrap();
+    assert_eq!(events[0].event, "refresh_reuse_detected");
+    assert_eq!(kind(&auth.refresh(&ANON, second.refresh_token.expose_secret()).await), "InvalidToken");
+    auth.logout(&ANON, first.refresh_token.expose_secret()).await.expect("revoked: still 204");
+});
+
+db_test!(async fn logout_with_the_previous_token_inside_the_grace_window_is_a_logout(db) {
+    let (auth, clock) = service(db);
+    let first = register(&auth).await;
+    let second = auth.refresh(&ANON, first.refresh_token.expose_secret()).await.unwrap();
+    clock.advance(Duration::seconds(5));
+    auth.logout(&ANON, first.refresh_token.expose_secret()).await.unwrap();
+    let session = sessions::find(db.pool(), first.session_id.as_str()).await.unwrap().unwrap();
+    assert_eq!(session.revoked_reason.as_deref(), Some("logout"));
+    assert_eq!(kind(&auth.me(second.access_token.expose_secret()).await), "InvalidToken");
+});
+
 // ---- Outages ----
 
 #[tokio::test]
