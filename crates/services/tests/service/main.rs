@@ -7,7 +7,8 @@ mod throttle;
 use std::sync::Arc;
 
 use auth_crypto::{
-    HashedPassword, JwtConfig, ManualClock, PasswordConfig, PasswordHasher, TokenCodec, TokenKind,
+    HashScheme, HashedPassword, JwtConfig, ManualClock, PasswordConfig, PasswordHasher, TokenCodec,
+    TokenKind,
 };
 use auth_persistence::test_support::TestDb;
 use auth_persistence::users::NewUser;
@@ -36,10 +37,19 @@ fn service_with_clock(pool: DbPool, clock: ManualClock) -> AuthService {
 }
 
 fn service_with(pool: DbPool, clock: ManualClock, config: AuthConfig) -> AuthService {
+    service_with_passwords(pool, clock, config, PasswordConfig::for_tests())
+}
+
+fn service_with_passwords(
+    pool: DbPool,
+    clock: ManualClock,
+    config: AuthConfig,
+    passwords: PasswordConfig,
+) -> AuthService {
     let clock = Arc::new(clock);
     AuthService::new(AuthDeps {
         pool,
-        hasher: PasswordHasher::new(PasswordConfig::for_tests()).unwrap(),
+        hasher: PasswordHasher::new(passwords).unwrap(),
         tokens: TokenCodec::new(JwtConfig::new(SecretString::from(SECRET)), clock.clone()).unwrap(),
         breaker: Arc::new(CircuitBreaker::new("database", BreakerConfig::default())),
         clock,
@@ -201,6 +211,24 @@ db_test!(async fn a_bcrypt_user_from_the_python_service_logs_in_and_is_rehashed(
     let upgraded = users::find_by_id(db.pool(), user.id).await.unwrap().unwrap();
     assert!(upgraded.hashed_password.starts_with("$argon2id$"), "{}", &upgraded.hashed_password[..10]);
     auth.login(&ANON, by_username("py", PASSWORD)).await.unwrap();
+});
+
+db_test!(async fn a_failed_rehash_keeps_the_stored_hash_and_the_login_succeeds(db) {
+    // bcrypt cannot hash more than 72 bytes: upgrading this Argon2 hash must fail quietly.
+    let long = "a correct password well over seventy-two bytes long, which bcrypt refuses to hash";
+    assert!(long.len() > 72);
+    let argon = PasswordHasher::new(PasswordConfig::for_tests()).unwrap();
+    let stored = argon.hash(&SecretString::from(long)).unwrap();
+    let legacy = NewUser { email: "long@example.com", username: "long", hashed_password: stored.as_str(), now: OffsetDateTime::now_utc() };
+    let user = users::insert(db.pool(), legacy).await.unwrap();
+    let clock = ManualClock::new(OffsetDateTime::now_utc() - Duration::minutes(1));
+    let bcrypt = PasswordConfig { scheme: HashScheme::Bcrypt, ..PasswordConfig::for_tests() };
+    let auth = service_with_passwords(db.pool().clone(), clock, AuthConfig::default(), bcrypt);
+    let session = auth.login(&ANON, by_username("long", long)).await.unwrap();
+    assert_eq!(session.user.id.get(), user.id);
+    let unchanged = users::find_by_id(db.pool(), user.id).await.unwrap().unwrap();
+    assert_eq!(unchanged.hashed_password, stored.as_str(), "the old hash stays");
+    auth.login(&ANON, by_username("long", long)).await.unwrap();
 });
 
 // ---- AuthService: refresh, logout, me ----
