@@ -176,6 +176,13 @@ fn load_throttle<F: Lookup>(env: &Env<F>, s: &mut Settings) -> Result<(), Config
         &mut t.account_lock_after,
         count,
     )?;
+    env.set(
+        "RATE_LIMIT_ACCOUNT_LOCK_SECONDS",
+        &mut t.account_lock_duration,
+        |text| {
+            int_in(text, 0..=31_536_000_i64).map(|n| (n > 0).then(|| time::Duration::seconds(n)))
+        },
+    )?;
     env.set("RATE_LIMIT_IP_LOGINS", &mut t.ip_login_budget, count)?;
     env.set(
         "RATE_LIMIT_IP_REGISTRATIONS",
@@ -183,6 +190,21 @@ fn load_throttle<F: Lookup>(env: &Env<F>, s: &mut Settings) -> Result<(), Config
         count,
     )?;
     env.set("RATE_LIMIT_IP_REFRESHES", &mut t.ip_refresh_budget, count)?;
+    env.set(
+        "RATE_LIMIT_NETWORK_LOGINS",
+        &mut t.network_login_budget,
+        count,
+    )?;
+    env.set(
+        "RATE_LIMIT_NETWORK_REGISTRATIONS",
+        &mut t.network_register_budget,
+        count,
+    )?;
+    env.set(
+        "RATE_LIMIT_NETWORK_REFRESHES",
+        &mut t.network_refresh_budget,
+        count,
+    )?;
     env.set(
         "RATE_LIMIT_IP_WINDOW_SECONDS",
         &mut t.ip_budget_window,
