@@ -174,6 +174,7 @@ pub async fn wire(settings: &Settings, passwords: PasswordConfig) -> Result<Wiri
         clock,
         config: AuthConfig {
             refresh_reuse_grace: settings.refresh_reuse_grace,
+            password_min_length: settings.password_min_length,
             throttle: ThrottleConfig {
                 enabled: settings.rate_limit_enabled,
                 ..settings.throttle.clone()

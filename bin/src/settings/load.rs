@@ -81,7 +81,7 @@ fn load_database<F: Lookup>(env: &Env<F>, s: &mut Settings) -> Result<(), Config
     )
 }
 
-/// `JWT_*`, token lifetimes and `PASSWORD_HASH_SCHEME`.
+/// `JWT_*`, token lifetimes, `PASSWORD_HASH_SCHEME` and `PASSWORD_MIN_LENGTH`.
 fn load_tokens<F: Lookup>(env: &Env<F>, s: &mut Settings) -> Result<(), ConfigError> {
     s.jwt_secret_key = env.secret("JWT_SECRET_KEY")?;
     env.set("JWT_ALGORITHM", &mut s.jwt_algorithm, parse::jwt_algorithm)?;
@@ -106,7 +106,10 @@ fn load_tokens<F: Lookup>(env: &Env<F>, s: &mut Settings) -> Result<(), ConfigEr
         "PASSWORD_HASH_SCHEME",
         &mut s.password_hash_scheme,
         parse::hash_scheme,
-    )
+    )?;
+    env.set("PASSWORD_MIN_LENGTH", &mut s.password_min_length, |t| {
+        int_in(t, auth_services::PASSWORD_MIN_LENGTHS)
+    })
 }
 
 /// Listening, HTTP limits, CORS, proxies and logging.

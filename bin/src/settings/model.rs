@@ -82,6 +82,8 @@ pub struct Settings {
     pub jwt_audience: Option<String>,
     /// `PASSWORD_HASH_SCHEME`: scheme of new hashes; default argon2id.
     pub password_hash_scheme: HashScheme,
+    /// `PASSWORD_MIN_LENGTH`: shortest password registration accepts, 8 to 64; default 8.
+    pub password_min_length: usize,
     /// `RATE_LIMIT_ENABLED`: throttle sign-in attempts; default true.
     pub rate_limit_enabled: bool,
     /// `RATE_LIMIT_*`: the throttling limits. Its `enabled` flag is ignored: `rate_limit_enabled`
@@ -137,6 +139,7 @@ impl Settings {
             jwt_issuer: None,
             jwt_audience: None,
             password_hash_scheme: HashScheme::Argon2id,
+            password_min_length: 8,
             rate_limit_enabled: true,
             throttle: ThrottleConfig::default(),
             trusted_proxies: Vec::new(),

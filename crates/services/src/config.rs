@@ -15,6 +15,9 @@ pub struct AuthConfig {
     pub hashing_concurrency: usize,
     /// Throttling and lockout limits.
     pub throttle: ThrottleConfig,
+    /// The shortest password registration accepts, in characters (8 to 64; NIST SP 800-63B-4
+    /// asks for 15 when the password is the only factor).
+    pub password_min_length: usize,
 }
 
 impl Default for AuthConfig {
@@ -23,6 +26,7 @@ impl Default for AuthConfig {
             refresh_reuse_grace: Duration::seconds(10),
             hashing_concurrency: std::thread::available_parallelism().map_or(2, usize::from),
             throttle: ThrottleConfig::default(),
+            password_min_length: 8,
         }
     }
 }

@@ -428,3 +428,18 @@ fn network_budgets_default_to_ten_times_the_address_ones() {
         );
     }
 }
+
+#[test]
+fn password_min_length_defaults_to_8_and_accepts_8_to_64() {
+    assert_eq!(load(&[]).unwrap().password_min_length, 8);
+    let var = "PASSWORD_MIN_LENGTH";
+    assert_eq!(load(&[(var, "15")]).unwrap().password_min_length, 15);
+    assert_eq!(load(&[(var, "64")]).unwrap().password_min_length, 64);
+    for bad in ["7", "65", "0", "long"] {
+        let err = load(&[(var, bad)]).unwrap_err();
+        assert!(
+            err.to_string().starts_with(&format!("invalid {var}=")),
+            "{err}"
+        );
+    }
+}

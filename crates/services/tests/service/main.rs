@@ -396,3 +396,18 @@ async fn a_database_outage_is_service_unavailable_never_invalid_credentials() {
     };
     assert!(fault.retry_after().is_some());
 }
+
+db_test!(async fn registration_applies_the_configured_minimum_password_length(db) {
+    let config = AuthConfig { password_min_length: 12, ..AuthConfig::default() };
+    let auth = service_with(db.pool().clone(), ManualClock::new(OffsetDateTime::now_utc()), config);
+    assert_eq!(auth.password_min_length(), 12);
+    let ten = SecretString::from("xq7vk2pm9w");
+    // Parsed with the configured minimum, as the HTTP layer does ...
+    let parsed = RegisterInput::parse_with_min("ann@example.com", "ann", ten.clone(), 12);
+    assert_eq!(kind(&parsed), "Invalid");
+    // ... and refused by the service even when a caller parsed with the default.
+    let input = RegisterInput::parse("ann@example.com", "ann", ten).unwrap();
+    assert_eq!(kind(&auth.register(&ANON, input).await), "Invalid");
+    let twelve = RegisterInput::parse_with_min("ann@example.com", "ann", SecretString::from("xq7vk2pm9wz4"), 12).unwrap();
+    auth.register(&ANON, twelve).await.unwrap();
+});
