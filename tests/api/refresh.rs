@@ -5,7 +5,7 @@
 //! bytes (`iat`/`exp` are stamped per response) but carry the same `jti`, so they are
 //! interchangeable: using one does not turn the other into a theft signal.
 
-use auth_tests::{TestDb, TestServer, TestUser, Tokens, api_test, assert_error};
+use auth_tests::{TestServer, TestUser, Tokens, api_test, assert_error};
 use serde_json::json;
 
 /// Refreshes with `token`'s refresh token, asserting 200.

@@ -1,6 +1,6 @@
 //! `POST /auth/register`: validation, case-insensitive uniqueness, and racing registrations.
 
-use auth_tests::{PASSWORD, Reply, TestDb, TestServer, TestUser, Tokens, api_test, assert_error};
+use auth_tests::{PASSWORD, Reply, TestServer, TestUser, Tokens, api_test, assert_error};
 use serde_json::{Value, json};
 
 /// Asserts a 400 `VALIDATION_ERROR` naming exactly `field`.

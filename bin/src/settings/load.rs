@@ -183,7 +183,7 @@ fn load_throttle<F: Lookup>(env: &Env<F>, s: &mut Settings) -> Result<(), Config
         "RATE_LIMIT_ACCOUNT_LOCK_SECONDS",
         &mut t.account_lock_duration,
         |text| {
-            int_in(text, 0..=31_536_000_i64).map(|n| (n > 0).then(|| time::Duration::seconds(n)))
+            int_in(text, 0..=31_536_000_i64).map(|n| (n > 0).then_some(time::Duration::seconds(n)))
         },
     )?;
     env.set("RATE_LIMIT_IP_LOGINS", &mut t.ip_login_budget, count)?;

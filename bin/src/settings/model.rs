@@ -199,6 +199,7 @@ impl fmt::Debug for Settings {
             .field("jwt_issuer", &self.jwt_issuer)
             .field("jwt_audience", &self.jwt_audience)
             .field("password_hash_scheme", &self.password_hash_scheme)
+            .field("password_min_length", &self.password_min_length)
             .field("rate_limit_enabled", &self.rate_limit_enabled)
             .field("throttle", &self.throttle)
             .field("trusted_proxies", &self.trusted_proxies)

@@ -435,11 +435,12 @@ impl Drop for Reservation {
         }
         let (keys, lock) = (std::mem::take(&mut self.keys), self.lock.take());
         let throttle = self.throttle.clone();
-        match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => drop(runtime.spawn(async move {
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            drop(runtime.spawn(async move {
                 give_back(&throttle, keys, lock).await;
-            })),
-            Err(_) => tracing::warn!("no runtime: counts of a cancelled attempt stay"),
+            }));
+        } else {
+            tracing::warn!("no runtime: counts of a cancelled attempt stay");
         }
     }
 }
