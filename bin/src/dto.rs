@@ -20,16 +20,20 @@ pub struct RegisterRequest {
     /// 3–32 characters of `A-Z a-z 0-9 _ . -`. Unique without regard to case.
     #[schema(min_length = 3, max_length = 32, pattern = r"^[A-Za-z0-9_.\-]{3,32}$")]
     pub username: String,
-    /// 8–128 characters, not a common password. Never trimmed.
+    /// `PASSWORD_MIN_LENGTH` (8 to 64, default 8; `minLength` shows the floor) to 128
+    /// characters, not a common password. Never trimmed.
     #[schema(value_type = String, format = Password, min_length = 8, max_length = 128)]
     pub password: SecretString,
 }
 
-impl TryFrom<RegisterRequest> for RegisterInput {
-    type Error = Invalid;
-
-    fn try_from(body: RegisterRequest) -> Result<Self, Invalid> {
-        RegisterInput::parse(&body.email, &body.username, body.password)
+impl RegisterRequest {
+    /// Validates every field, with passwords of at least `min_length` characters.
+    ///
+    /// # Errors
+    ///
+    /// [`Invalid`] listing each failing field.
+    pub fn into_input(self, min_length: usize) -> Result<RegisterInput, Invalid> {
+        RegisterInput::parse_with_min(&self.email, &self.username, self.password, min_length)
     }
 }
 

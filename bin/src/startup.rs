@@ -175,6 +175,7 @@ pub async fn wire(settings: &Settings, passwords: PasswordConfig) -> Result<Wiri
         config: AuthConfig {
             refresh_reuse_grace: settings.refresh_reuse_grace,
             device_token_ttl: settings.device_token_ttl,
+            password_min_length: settings.password_min_length,
             throttle: ThrottleConfig {
                 enabled: settings.rate_limit_enabled,
                 ..settings.throttle.clone()

@@ -93,3 +93,24 @@ api_test!(
         assert_eq!(fields, ["refresh_token"]);
     }
 );
+
+api_test!(
+    async fn logout_with_a_token_rotated_outside_the_grace_window_revokes_the_session(db: &TestDb) {
+        // No grace: a rotated token is always a theft signal, also when logging out with it.
+        let server =
+            TestServer::spawn_with(db, |s| s.refresh_reuse_grace = time::Duration::ZERO).await;
+        let signed_in = TestUser::unique("rotated").register(&server).await;
+        let next = refresh(&server, &signed_in).await;
+        let reply = server
+            .post_json("/auth/logout", &signed_in.refresh_body())
+            .await;
+        reply.expect_status(204);
+        let me = server.get_bearer("/auth/me", &next.access_token).await;
+        assert_error(&me, 401, "INVALID_TOKEN");
+        let again = server
+            .post_json("/auth/refresh", &next.refresh_body())
+            .await;
+        assert_error(&again, 401, "INVALID_TOKEN");
+        server.stop().await;
+    }
+);

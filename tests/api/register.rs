@@ -1,6 +1,6 @@
 //! `POST /auth/register`: validation, case-insensitive uniqueness, and racing registrations.
 
-use auth_tests::{PASSWORD, Reply, TestUser, Tokens, api_test, assert_error};
+use auth_tests::{PASSWORD, Reply, TestServer, TestUser, Tokens, api_test, assert_error};
 use serde_json::{Value, json};
 
 /// Asserts a 400 `VALIDATION_ERROR` naming exactly `field`.
@@ -115,5 +115,27 @@ api_test!(
         let (won, lost) = if a.status == 201 { (a, b) } else { (b, a) };
         Tokens::from_reply(&won, 201);
         assert_error(&lost, 409, "USER_EXISTS");
+    }
+);
+
+api_test!(
+    async fn register_applies_the_configured_minimum_password_length(db: &TestDb) {
+        let server = TestServer::spawn_with(db, |s| s.password_min_length = 12).await;
+        let ann = TestUser::unique("minimum");
+        let mut body = ann.register_body();
+        body["password"] = Value::from("xq7vk2pm9w");
+        let reply = server.post_json("/auth/register", &body).await;
+        assert_invalid_field(&reply, "password");
+        let message = &assert_error(&reply, 400, "VALIDATION_ERROR")
+            .errors
+            .unwrap()[0]
+            .message;
+        assert!(message.contains("12"), "{message}");
+        body["password"] = Value::from("xq7vk2pm9wz4");
+        server
+            .post_json("/auth/register", &body)
+            .await
+            .expect_status(201);
+        server.stop().await;
     }
 );

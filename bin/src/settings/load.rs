@@ -113,7 +113,7 @@ fn load_database<F: Lookup>(env: &Env<F>, s: &mut Settings) -> Result<(), Config
     )
 }
 
-/// `JWT_*`, token lifetimes and `PASSWORD_HASH_SCHEME`.
+/// `JWT_*`, token lifetimes, `PASSWORD_HASH_SCHEME` and `PASSWORD_MIN_LENGTH`.
 fn load_tokens<F: Lookup>(env: &Env<F>, s: &mut Settings) -> Result<(), ConfigError> {
     // The algorithm first: it decides how long the key must be.
     env.set("JWT_ALGORITHM", &mut s.jwt_algorithm, parse::jwt_algorithm)?;
@@ -142,7 +142,10 @@ fn load_tokens<F: Lookup>(env: &Env<F>, s: &mut Settings) -> Result<(), ConfigEr
         "PASSWORD_HASH_SCHEME",
         &mut s.password_hash_scheme,
         parse::hash_scheme,
-    )
+    )?;
+    env.set("PASSWORD_MIN_LENGTH", &mut s.password_min_length, |t| {
+        int_in(t, auth_services::PASSWORD_MIN_LENGTHS)
+    })
 }
 
 /// Listening, HTTP limits, CORS, proxies and logging.
@@ -212,6 +215,13 @@ fn load_throttle<F: Lookup>(env: &Env<F>, s: &mut Settings) -> Result<(), Config
         &mut t.account_lock_after,
         count,
     )?;
+    env.set(
+        "RATE_LIMIT_ACCOUNT_LOCK_SECONDS",
+        &mut t.account_lock_duration,
+        |text| {
+            int_in(text, 0..=31_536_000_i64).map(|n| (n > 0).then_some(time::Duration::seconds(n)))
+        },
+    )?;
     env.set("RATE_LIMIT_IP_LOGINS", &mut t.ip_login_budget, count)?;
     env.set(
         "RATE_LIMIT_IP_REGISTRATIONS",
@@ -219,6 +229,21 @@ fn load_throttle<F: Lookup>(env: &Env<F>, s: &mut Settings) -> Result<(), Config
         count,
     )?;
     env.set("RATE_LIMIT_IP_REFRESHES", &mut t.ip_refresh_budget, count)?;
+    env.set(
+        "RATE_LIMIT_NETWORK_LOGINS",
+        &mut t.network_login_budget,
+        count,
+    )?;
+    env.set(
+        "RATE_LIMIT_NETWORK_REGISTRATIONS",
+        &mut t.network_register_budget,
+        count,
+    )?;
+    env.set(
+        "RATE_LIMIT_NETWORK_REFRESHES",
+        &mut t.network_refresh_budget,
+        count,
+    )?;
     env.set(
         "RATE_LIMIT_IP_WINDOW_SECONDS",
         &mut t.ip_budget_window,

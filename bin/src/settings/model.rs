@@ -85,6 +85,8 @@ pub struct Settings {
     pub jwt_audience: Option<String>,
     /// `PASSWORD_HASH_SCHEME`: scheme of new hashes; default argon2id.
     pub password_hash_scheme: HashScheme,
+    /// `PASSWORD_MIN_LENGTH`: shortest password registration accepts, 8 to 64; default 8.
+    pub password_min_length: usize,
     /// `RATE_LIMIT_ENABLED`: throttle sign-in attempts; default true.
     pub rate_limit_enabled: bool,
     /// `RATE_LIMIT_*`: the throttling limits. Its `enabled` flag is ignored: `rate_limit_enabled`
@@ -142,6 +144,7 @@ impl Settings {
             jwt_issuer: None,
             jwt_audience: None,
             password_hash_scheme: HashScheme::Argon2id,
+            password_min_length: 8,
             rate_limit_enabled: true,
             throttle: ThrottleConfig::default(),
             trusted_proxies: Vec::new(),
@@ -202,6 +205,7 @@ impl fmt::Debug for Settings {
             .field("jwt_issuer", &self.jwt_issuer)
             .field("jwt_audience", &self.jwt_audience)
             .field("password_hash_scheme", &self.password_hash_scheme)
+            .field("password_min_length", &self.password_min_length)
             .field("rate_limit_enabled", &self.rate_limit_enabled)
             .field("throttle", &self.throttle)
             .field("trusted_proxies", &self.trusted_proxies)

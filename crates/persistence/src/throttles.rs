@@ -201,3 +201,19 @@ pub async fn unhit(pool: &DbPool, key: &str) -> Result<(), RepoError> {
     .await)?;
     Ok(())
 }
+
+/// The count of `key`, or `None` when it has none (what tests and operators inspect).
+///
+/// # Errors
+///
+/// As [`hit`].
+pub async fn hits(pool: &DbPool, key: &str) -> Result<Option<i64>, RepoError> {
+    let mut pooled = pool.get().await?;
+    let hits = on_conn!(pooled.conn(), |c| throttles::table
+        .find(key)
+        .select(throttles::hits)
+        .first(c)
+        .await
+        .optional())?;
+    Ok(hits)
+}

@@ -9,11 +9,11 @@ use auth_persistence::devices::NewDevice;
 use auth_persistence::sessions::{self, NewSession, SessionRecord};
 use auth_persistence::users::NewUser;
 use auth_resilience::{CircuitBreaker, CircuitState};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret as _, SecretString};
 use time::OffsetDateTime;
 
 use crate::audit::Auditor;
-use crate::error::{DbError, Fault, RegisterError};
+use crate::error::{DbError, Fault, Invalid, RegisterError};
 use crate::guard::guarded;
 use crate::hashing::HashingPool;
 use crate::throttle::{Budget, Throttle};
@@ -102,6 +102,11 @@ impl AuthService {
         self.inner.config.device_token_ttl
     }
 
+    /// The shortest password registration accepts (`PASSWORD_MIN_LENGTH`).
+    pub fn password_min_length(&self) -> usize {
+        self.inner.config.password_min_length
+    }
+
     /// The state of the breaker guarding the database.
     pub fn database_breaker(&self) -> CircuitState {
         self.inner.breaker.state()
@@ -126,8 +131,9 @@ impl AuthService {
     /// # Errors
     ///
     /// [`RegisterError::UserExists`] when the email or username is taken, whatever the case
-    /// and also when two registrations race; [`RegisterError::Invalid`] when the configured
-    /// scheme cannot take the password (bcrypt over 72 bytes); [`RegisterError::RateLimited`]
+    /// and also when two registrations race; [`RegisterError::Invalid`] when the password is
+    /// shorter than [`AuthConfig::password_min_length`](crate::AuthConfig) or the configured
+    /// scheme cannot take it (bcrypt over 72 bytes); [`RegisterError::RateLimited`]
     /// when the client's address spent its budget; [`RegisterError::Fault`] when the
     /// infrastructure fails. Nothing is written on error.
     #[tracing::instrument(name = "auth.register", skip_all, fields(user_id = tracing::field::Empty, session_id = tracing::field::Empty))]
@@ -137,6 +143,14 @@ impl AuthService {
         input: RegisterInput,
     ) -> Result<AuthSession, RegisterError> {
         let inner = &self.inner;
+        // Parsed with the default minimum by a caller that did not ask for the configured one.
+        let min = self.password_min_length();
+        if input.password.secret().expose_secret().chars().count() < min {
+            let max = crate::PASSWORD_LEN.end();
+            return Err(
+                Invalid::field("password", format!("must be {min} to {max} characters")).into(),
+            );
+        }
         inner
             .throttle
             .spend(Budget::Register, context.client_ip)

@@ -17,6 +17,9 @@ pub struct AuthConfig {
     pub throttle: ThrottleConfig,
     /// How long a device token, issued at sign-in, is recognised.
     pub device_token_ttl: Duration,
+    /// The shortest password registration accepts, in characters (8 to 64; NIST SP 800-63B-4
+    /// asks for 15 when the password is the only factor).
+    pub password_min_length: usize,
 }
 
 impl Default for AuthConfig {
@@ -26,6 +29,7 @@ impl Default for AuthConfig {
             hashing_concurrency: std::thread::available_parallelism().map_or(2, usize::from),
             throttle: ThrottleConfig::default(),
             device_token_ttl: Duration::days(90),
+            password_min_length: 8,
         }
     }
 }

@@ -15,6 +15,8 @@ pub const EMAIL_MAX_LEN: usize = 254;
 pub const USERNAME_LEN: std::ops::RangeInclusive<usize> = 3..=32;
 /// Shortest and longest passwords, in characters.
 pub const PASSWORD_LEN: std::ops::RangeInclusive<usize> = 8..=128;
+/// The values a configured minimum password length may take (`PASSWORD_MIN_LENGTH`).
+pub const PASSWORD_MIN_LENGTHS: std::ops::RangeInclusive<usize> = 8..=64;
 
 /// A syntactically valid email address, trimmed, spelled as given.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,9 +99,22 @@ impl Password {
     ///
     /// A [`FieldError`] on `password` saying which rule failed (never the password itself).
     pub fn parse(raw: SecretString) -> Result<Self, FieldError> {
+        Self::parse_with_min(raw, *PASSWORD_LEN.start())
+    }
+
+    /// Checks the policy with a configured minimum length (at least 8).
+    ///
+    /// # Errors
+    ///
+    /// As [`Self::parse`].
+    pub fn parse_with_min(raw: SecretString, min_length: usize) -> Result<Self, FieldError> {
         let text = raw.expose_secret();
-        if !PASSWORD_LEN.contains(&text.chars().count()) {
-            return Err(FieldError::new("password", "must be 8 to 128 characters"));
+        let min = min_length.max(*PASSWORD_LEN.start());
+        if !(min..=*PASSWORD_LEN.end()).contains(&text.chars().count()) {
+            return Err(FieldError::new(
+                "password",
+                format!("must be {min} to {} characters", PASSWORD_LEN.end()),
+            ));
         }
         if is_common(text) {
             return Err(FieldError::new(
@@ -141,9 +156,23 @@ impl RegisterInput {
     ///
     /// [`Invalid`] listing each failing field.
     pub fn parse(email: &str, username: &str, password: SecretString) -> Result<Self, Invalid> {
+        Self::parse_with_min(email, username, password, *PASSWORD_LEN.start())
+    }
+
+    /// As [`Self::parse`], with a configured minimum password length.
+    ///
+    /// # Errors
+    ///
+    /// [`Invalid`] listing each failing field.
+    pub fn parse_with_min(
+        email: &str,
+        username: &str,
+        password: SecretString,
+        min_length: usize,
+    ) -> Result<Self, Invalid> {
         let email = Email::parse(email);
         let username = Username::parse(username);
-        let password = Password::parse(password);
+        let password = Password::parse_with_min(password, min_length);
         match (email, username, password) {
             (Ok(email), Ok(username), Ok(password)) => Ok(Self {
                 email,

@@ -71,8 +71,8 @@ pub use auth::{AuthDeps, AuthService};
 pub use config::AuthConfig;
 pub use context::RequestContext;
 pub use domain::{
-    EMAIL_MAX_LEN, Email, LoginIdentifier, LoginInput, PASSWORD_LEN, Password, RegisterInput,
-    USERNAME_LEN, Username, is_common,
+    EMAIL_MAX_LEN, Email, LoginIdentifier, LoginInput, PASSWORD_LEN, PASSWORD_MIN_LENGTHS,
+    Password, RegisterInput, USERNAME_LEN, Username, is_common,
 };
 pub use error::{
     AdminError, BoxError, Fault, Invalid, LoginError, RefreshError, RegisterError, TokenError,

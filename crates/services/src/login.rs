@@ -83,9 +83,12 @@ impl AuthService {
             (Some(user), None) => Account::User(user.id),
             (None, _) => Account::Unknown(&input.identifier),
         };
-        let admission = inner.throttle.admit_login(ip, &account).await?;
+        // The counts taken come back unless the password gets checked (the future may be
+        // dropped mid-verification: client gone, request timeout).
+        let (admission, reservation) = inner.throttle.admit_login(ip, &account).await?;
         let Some(user) = found else {
             inner.hashing.dummy_verify(input.password).await?;
+            reservation.keep();
             return self
                 .refuse(context, admission, Refused::UnknownUser, None)
                 .await;
@@ -97,6 +100,7 @@ impl AuthService {
             .hashing
             .verify(input.password.clone(), user.hashed_password.clone())
             .await?;
+        reservation.keep();
         let refused = match (admission, verdict) {
             (Admission::Locked, _) => Refused::Locked,
             (_, Verification::Match { needs_rehash }) if user.is_active => {

@@ -4,12 +4,17 @@
 //! - per client address and account: a few failures in a window, then 429 with a back-off
 //!   that doubles with each further attempt;
 //! - per account (from any address): growing delays after some consecutive failures, and a
-//!   lock after many (NIST 800-63B's ceiling is 100) that only an administrator lifts; a
-//!   locked account answers exactly like a wrong password;
-//! - per client address and operation: a budget of attempts per window.
+//!   lock after many (NIST 800-63B's ceiling is 100) that lasts a configured time (or until an
+//!   administrator lifts it); once it ends, each further failure locks again, so an attacker
+//!   gets one guess per lock period; a locked account answers exactly like a wrong password;
+//! - per client address and operation: a budget of attempts per window, and a larger one per
+//!   network (IPv4 /24, IPv6 /48), so one holder of many addresses gets one budget, not
+//!   thousands.
 //!
 //! Attempts are counted *before* the password is checked, with one atomic upsert each, so a
-//! parallel burst cannot get more guesses through than the limit. A success clears the
+//! parallel burst cannot get more guesses through than the limit. The counts an attempt took
+//! are a [`Reservation`]: given back unless the password was checked (a refused, cancelled
+//! or timed-out attempt leaves nothing behind). A success clears the
 //! account's counters. Accounts are keyed by the identifier as typed (normalised), so unknown
 //! and existing accounts are throttled alike.
 
@@ -43,15 +48,24 @@ pub struct ThrottleConfig {
     pub account_delay_after: i64,
     /// Longest delay between attempts on one account.
     pub account_max_delay: Duration,
-    /// Consecutive failures that lock an account until an administrator unlocks it.
+    /// Consecutive failures that lock an account.
     pub account_lock_after: i64,
+    /// How long a lock lasts; `None` keeps it until an administrator unlocks the account.
+    /// After it ends the count stays at the limit, so each further failure locks again.
+    pub account_lock_duration: Option<Duration>,
     /// Logins per address in [`Self::ip_budget_window`].
     pub ip_login_budget: i64,
     /// Registrations per address in the window.
     pub ip_register_budget: i64,
     /// Refreshes per address in the window.
     pub ip_refresh_budget: i64,
-    /// Window of the per-address budgets.
+    /// Logins per network (IPv4 /24, IPv6 /48) in the window.
+    pub network_login_budget: i64,
+    /// Registrations per network in the window.
+    pub network_register_budget: i64,
+    /// Refreshes per network in the window.
+    pub network_refresh_budget: i64,
+    /// Window of the per-address and per-network budgets.
     pub ip_budget_window: Duration,
 }
 
@@ -66,9 +80,13 @@ impl Default for ThrottleConfig {
             account_delay_after: 10,
             account_max_delay: Duration::minutes(15),
             account_lock_after: 100,
+            account_lock_duration: Some(Duration::hours(1)),
             ip_login_budget: 300,
             ip_register_budget: 100,
             ip_refresh_budget: 1500,
+            network_login_budget: 3000,
+            network_register_budget: 1000,
+            network_refresh_budget: 15_000,
             ip_budget_window: Duration::minutes(5),
         }
     }
@@ -129,7 +147,8 @@ impl Budget {
 /// Whether a login attempt may check the password.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Admission {
-    /// Go on; `account_failures` counts this attempt.
+    /// Go on; `account_failures` counts this attempt (at or over the lock limit, this attempt
+    /// holds the lock: a failure keeps it).
     Proceed { account_failures: i64 },
     /// The account is locked: answer as for a wrong password.
     Locked,
@@ -162,38 +181,58 @@ impl Throttle {
         }
     }
 
-    /// Spends one attempt of `budget` for address `ip` (nothing without an address): refused
-    /// with the time until the window ends when the budget is spent.
+    /// Spends one attempt of `budget` for address `ip` and one of its network's (nothing
+    /// without an address): refused with the time until the window ends when either is spent.
     pub(crate) async fn spend(&self, budget: Budget, ip: Option<IpAddr>) -> Result<(), Refusal> {
         let Some(ip) = ip.filter(|_| self.config.enabled) else {
             return Ok(());
         };
-        let limit = match budget {
-            Budget::Login => self.config.ip_login_budget,
-            Budget::Register => self.config.ip_register_budget,
-            Budget::Refresh => self.config.ip_refresh_budget,
+        let c = &self.config;
+        let (address_limit, network_limit) = match budget {
+            Budget::Login => (c.ip_login_budget, c.network_login_budget),
+            Budget::Register => (c.ip_register_budget, c.network_register_budget),
+            Budget::Refresh => (c.ip_refresh_budget, c.network_refresh_budget),
         };
         let now = self.clock.now();
         let window = self.config.ip_budget_window;
-        let key = format!("ip:{}:{}", budget.as_str(), address_key(ip));
-        let counter = self.hit(&key, now, now - window).await?;
-        if counter.hits > limit {
-            tracing::warn!(budget = budget.as_str(), "address budget spent");
-            return Err(rate_limited(counter.window_started_at + window - now));
+        let keys = [
+            (
+                "address",
+                format!("ip:{}:{}", budget.as_str(), address_key(ip)),
+                address_limit,
+            ),
+            (
+                "network",
+                format!("net:{}:{}", budget.as_str(), network_key(ip)),
+                network_limit,
+            ),
+        ];
+        for (scope, key, limit) in keys {
+            let counter = self.hit(&key, now, now - window).await?;
+            if counter.hits > limit {
+                tracing::warn!(budget = budget.as_str(), scope, "address budget spent");
+                return Err(rate_limited(counter.window_started_at + window - now));
+            }
         }
         Ok(())
     }
 
-    /// Counts a login attempt on `account` before its password is checked.
+    /// Counts a login attempt on `account` before its password is checked. The counts taken
+    /// come back as a [`Reservation`] that gives them back unless [`Reservation::keep`] is
+    /// called once the password was checked.
     pub(crate) async fn admit_login(
         &self,
         ip: Option<IpAddr>,
         account: &Account<'_>,
-    ) -> Result<Admission, Refusal> {
+    ) -> Result<(Admission, Reservation), Refusal> {
+        let mut reservation = Reservation::new(self);
         if !self.config.enabled {
-            return Ok(Admission::Proceed {
-                account_failures: 0,
-            });
+            return Ok((
+                Admission::Proceed {
+                    account_failures: 0,
+                },
+                reservation,
+            ));
         }
         let now = self.clock.now();
         if let Some(ip) = ip {
@@ -211,11 +250,16 @@ impl Throttle {
                 tracing::warn!("login attempts from one address on one account throttled");
                 return Err(rate_limited(backoff));
             }
+            reservation.take(key);
         }
         let key = account.key();
         let counter = self.hit(&key, now, NEVER).await?;
-        if counter.hits > self.config.account_lock_after {
-            return Ok(Admission::Locked);
+        let mut taken = Reservation::new(self);
+        taken.take(key.clone());
+        let lock_after = self.config.account_lock_after;
+        if self.config.account_lock_duration.is_none() && counter.hits > lock_after {
+            taken.give_back().await;
+            return Ok((Admission::Locked, reservation));
         }
         let over = counter.hits - 1 - self.config.account_delay_after;
         if over >= 0 {
@@ -228,18 +272,42 @@ impl Throttle {
             )
             .await?;
             if let Err(until) = claimed {
-                guarded(&self.breaker, throttles::unhit(&self.pool, &key)).await?;
+                taken.give_back().await;
+                reservation.give_back().await;
                 return Err(rate_limited(until - now));
             }
         }
-        Ok(Admission::Proceed {
-            account_failures: counter.hits,
-        })
+        if let Some(duration) = self.config.account_lock_duration
+            && counter.hits >= lock_after
+        {
+            // At the limit, the attempt that claims the lock gets one guess; the lock then
+            // holds for `duration` (a success lifts it). Every other attempt meanwhile is
+            // locked out and not counted.
+            let lock = account.lock_key();
+            self.hit(&lock, now, NEVER).await?;
+            let claimed = guarded(
+                &self.breaker,
+                throttles::claim_slot(&self.pool, &lock, now, now + duration),
+            )
+            .await?;
+            if claimed.is_err() {
+                taken.give_back().await;
+                return Ok((Admission::Locked, reservation));
+            }
+            taken.lock = Some(lock);
+        }
+        reservation.absorb(taken);
+        Ok((
+            Admission::Proceed {
+                account_failures: counter.hits,
+            },
+            reservation,
+        ))
     }
 
-    /// Records a failed login. Returns whether this failure locked the account.
+    /// Records a failed login. Returns whether this failure (re)applied the account's lock.
     pub(crate) fn login_failed(&self, account_failures: i64) -> bool {
-        let locked = self.config.enabled && account_failures == self.config.account_lock_after;
+        let locked = self.config.enabled && account_failures >= self.config.account_lock_after;
         if locked {
             tracing::warn!("account locked after too many failed logins");
         }
@@ -251,7 +319,7 @@ impl Throttle {
         if !self.config.enabled {
             return Vec::new();
         }
-        let mut keys = vec![account.key()];
+        let mut keys = vec![account.key(), account.lock_key()];
         keys.extend(ip.map(|ip| ip_account_key(account, ip)));
         keys
     }
@@ -261,9 +329,10 @@ impl Throttle {
     pub(crate) fn user_keys(user_id: UserId) -> CounterKeys {
         let account = Account::User(user_id.get());
         CounterKeys {
-            exact: vec![account.key()],
+            exact: vec![account.key(), account.lock_key()],
             prefixes: vec![
                 format!("{}|device=", account.key()),
+                format!("{}|device=", account.lock_key()),
                 format!("ipacct:{}|", account.identity()),
             ],
         }
@@ -322,6 +391,90 @@ impl Account<'_> {
             _ => format!("acct:{}", self.identity()),
         }
     }
+
+    /// The key whose block is the timed lock of this bucket (a device's lock is its own).
+    fn lock_key(&self) -> String {
+        self.key().replacen("acct:", "lock:", 1)
+    }
+}
+
+/// Counts a login attempt took, given back when it is dropped before [`Self::keep`]: an
+/// attempt refused, cancelled (its request future dropped) or timed out before its password
+/// was checked leaves no count behind.
+#[derive(Debug)]
+#[must_use = "dropping a reservation gives its counts back"]
+pub(crate) struct Reservation {
+    throttle: Throttle,
+    /// Counters hit once each for this attempt.
+    keys: Vec<String>,
+    /// The lock this attempt claimed, lifted if the attempt does not complete.
+    lock: Option<String>,
+}
+
+impl Reservation {
+    fn new(throttle: &Throttle) -> Self {
+        Self {
+            throttle: throttle.clone(),
+            keys: Vec::new(),
+            lock: None,
+        }
+    }
+
+    fn take(&mut self, key: String) {
+        self.keys.push(key);
+    }
+
+    fn absorb(&mut self, mut other: Self) {
+        self.keys.append(&mut other.keys);
+        if let Some(lock) = other.lock.take() {
+            self.lock = Some(lock);
+        }
+    }
+
+    /// The attempt was checked: its counts stay.
+    pub(crate) fn keep(mut self) {
+        self.keys.clear();
+        self.lock = None;
+    }
+
+    /// Gives the counts back now.
+    async fn give_back(mut self) {
+        let keys = std::mem::take(&mut self.keys);
+        let lock = self.lock.take();
+        give_back(&self.throttle, keys, lock).await;
+    }
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        if self.keys.is_empty() && self.lock.is_none() {
+            return;
+        }
+        let (keys, lock) = (std::mem::take(&mut self.keys), self.lock.take());
+        let throttle = self.throttle.clone();
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            drop(runtime.spawn(async move {
+                give_back(&throttle, keys, lock).await;
+            }));
+        } else {
+            tracing::warn!("no runtime: counts of a cancelled attempt stay");
+        }
+    }
+}
+
+/// Takes back one hit of each key and lifts `lock`; failures are logged (the count then
+/// stays, which errs on the safe side).
+async fn give_back(throttle: &Throttle, keys: Vec<String>, lock: Option<String>) {
+    for key in keys {
+        if let Err(err) = guarded(&throttle.breaker, throttles::unhit(&throttle.pool, &key)).await {
+            tracing::warn!(error = ?err, "could not give back a login attempt's count");
+        }
+    }
+    if let Some(lock) = lock
+        && let Err(err) = throttle.block(&lock, None).await
+    {
+        tracing::warn!(error = ?err, "could not lift the lock of a cancelled attempt");
+    }
 }
 
 fn ip_account_key(account: &Account<'_>, ip: IpAddr) -> String {
@@ -341,6 +494,21 @@ pub(crate) fn address_key(ip: IpAddr) -> String {
     }
 }
 
+/// The network an address belongs to, for the per-network budgets: its IPv4 /24, or its IPv6
+/// /48 (a site's usual allocation: 65,536 /64s, which would otherwise be as many budgets).
+pub(crate) fn network_key(ip: IpAddr) -> String {
+    match ip.to_canonical() {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            format!("{}.{}.{}.0/24", o[0], o[1], o[2])
+        }
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}::/48", s[0], s[1], s[2])
+        }
+    }
+}
+
 /// `base` doubled `times` times, without overflow.
 fn doubling(base: Duration, times: i64) -> Duration {
     let factor = 2_i32.saturating_pow(u32::try_from(times.clamp(0, 30)).unwrap_or(30));
@@ -356,7 +524,7 @@ fn rate_limited(wait: Duration) -> Refusal {
 mod tests {
     use time::Duration;
 
-    use super::{Account, LoginIdentifier, address_key, doubling, ip_account_key};
+    use super::{Account, LoginIdentifier, address_key, doubling, ip_account_key, network_key};
 
     #[test]
     fn unknown_accounts_are_keyed_by_identifier_and_known_ones_by_id() {
@@ -391,6 +559,27 @@ mod tests {
         assert_eq!(a, "2001:db8:1:2::/64");
         assert_ne!(a, address_key("2001:db8:1:3::1".parse().unwrap()));
         assert_eq!(address_key("::ffff:10.1.2.3".parse().unwrap()), "10.1.2.3");
+    }
+
+    #[test]
+    fn networks_are_the_ipv4_24_and_the_ipv6_48() {
+        let a = network_key("2001:db8:1:2:aaaa::1".parse().unwrap());
+        let b = network_key("2001:db8:1:ffff::9".parse().unwrap());
+        assert_eq!(a, b, "two /64s of one /48");
+        assert_eq!(a, "2001:db8:1::/48");
+        assert_ne!(a, network_key("2001:db8:2::1".parse().unwrap()));
+        assert_eq!(
+            network_key("203.0.113.9".parse().unwrap()),
+            "203.0.113.0/24"
+        );
+        assert_eq!(
+            network_key("::ffff:203.0.113.200".parse().unwrap()),
+            "203.0.113.0/24"
+        );
+        assert_ne!(
+            network_key("203.0.113.9".parse().unwrap()),
+            network_key("203.0.114.9".parse().unwrap())
+        );
     }
 
     #[test]

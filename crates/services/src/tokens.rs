@@ -109,7 +109,9 @@ impl AuthService {
     }
 
     /// Revokes the session a refresh token belongs to. Revoking an already revoked session
-    /// succeeds too.
+    /// succeeds too. A token rotated away before the grace window is reuse: the session is
+    /// revoked as a refresh would revoke it (`refresh_reuse_detected`), and the answer is the
+    /// same success.
     ///
     /// # Errors
     ///
@@ -129,6 +131,17 @@ impl AuthService {
         let Some(session) = session.filter(|session| session.user_id == user_id) else {
             return Err(RefreshError::InvalidToken);
         };
+        let now = inner.clock.now();
+        let presented = sha256_hex(&claims.jti);
+        let next = sha256_hex(&successor_jti(&claims.jti));
+        if session.current_jti_hash != presented
+            && !self.within_grace(&session, &presented, &next, now)
+        {
+            // A rotated token outside the grace window is a stolen token's reuse, whatever the
+            // request: revoke the session as a refresh would, and answer as logout does.
+            self.refuse_stale(context, &session, now).await?;
+            return Ok(());
+        }
         let row = inner
             .auditor
             .row(AuditEvent::Logout, context)
@@ -140,7 +153,7 @@ impl AuthService {
                 &inner.pool,
                 &session.id,
                 RevokeReason::Logout,
-                inner.clock.now(),
+                now,
                 &[row.as_new()],
             ),
         )

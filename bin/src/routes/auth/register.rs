@@ -25,7 +25,9 @@ pub async fn register(
     context: Context,
     body: web::Json<RegisterRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let input = body.into_inner().try_into()?;
+    let input = body
+        .into_inner()
+        .into_input(state.auth.password_min_length())?;
     let session = state.auth.register(&context.0, input).await?;
     tracing::Span::current().record("user_id", session.user.id.get());
     Ok(signed_in(HttpResponse::Created(), &state.auth, session))

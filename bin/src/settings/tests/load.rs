@@ -427,3 +427,80 @@ fn hs384_and_hs512_refuse_keys_shorter_than_their_hash() {
         "HS256 takes 32 bytes"
     );
 }
+
+#[test]
+fn account_locks_last_an_hour_by_default_and_zero_keeps_them_until_an_unlock() {
+    let defaults = load(&[]).unwrap().throttle;
+    assert_eq!(
+        defaults.account_lock_duration,
+        Some(time::Duration::hours(1))
+    );
+    let var = "RATE_LIMIT_ACCOUNT_LOCK_SECONDS";
+    let s = load(&[(var, "90")]).unwrap().throttle;
+    assert_eq!(s.account_lock_duration, Some(time::Duration::seconds(90)));
+    assert_eq!(
+        load(&[(var, "0")]).unwrap().throttle.account_lock_duration,
+        None
+    );
+    for bad in ["-1", "31536001", "soon"] {
+        let err = load(&[(var, bad)]).unwrap_err();
+        assert!(
+            err.to_string().starts_with(&format!("invalid {var}=")),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn network_budgets_default_to_ten_times_the_address_ones() {
+    let defaults = load(&[]).unwrap().throttle;
+    assert_eq!(
+        (
+            defaults.network_login_budget,
+            defaults.network_register_budget,
+            defaults.network_refresh_budget
+        ),
+        (3000, 1000, 15_000)
+    );
+    let s = load(&[
+        ("RATE_LIMIT_NETWORK_LOGINS", "70"),
+        ("RATE_LIMIT_NETWORK_REGISTRATIONS", "80"),
+        ("RATE_LIMIT_NETWORK_REFRESHES", "90"),
+    ])
+    .unwrap()
+    .throttle;
+    assert_eq!(
+        (
+            s.network_login_budget,
+            s.network_register_budget,
+            s.network_refresh_budget
+        ),
+        (70, 80, 90)
+    );
+    for var in [
+        "RATE_LIMIT_NETWORK_LOGINS",
+        "RATE_LIMIT_NETWORK_REGISTRATIONS",
+        "RATE_LIMIT_NETWORK_REFRESHES",
+    ] {
+        let err = load(&[(var, "0")]).unwrap_err();
+        assert!(
+            err.to_string().starts_with(&format!("invalid {var}=")),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn password_min_length_defaults_to_8_and_accepts_8_to_64() {
+    assert_eq!(load(&[]).unwrap().password_min_length, 8);
+    let var = "PASSWORD_MIN_LENGTH";
+    assert_eq!(load(&[(var, "15")]).unwrap().password_min_length, 15);
+    assert_eq!(load(&[(var, "64")]).unwrap().password_min_length, 64);
+    for bad in ["7", "65", "0", "long"] {
+        let err = load(&[(var, bad)]).unwrap_err();
+        assert!(
+            err.to_string().starts_with(&format!("invalid {var}=")),
+            "{err}"
+        );
+    }
+}

@@ -8,7 +8,8 @@ mod throttle;
 use std::sync::Arc;
 
 use auth_crypto::{
-    HashedPassword, JwtConfig, ManualClock, PasswordConfig, PasswordHasher, TokenCodec, TokenKind,
+    HashScheme, HashedPassword, JwtConfig, ManualClock, PasswordConfig, PasswordHasher, TokenCodec,
+    TokenKind,
 };
 use auth_persistence::test_support::TestDb;
 use auth_persistence::users::NewUser;
@@ -37,10 +38,19 @@ fn service_with_clock(pool: DbPool, clock: ManualClock) -> AuthService {
 }
 
 fn service_with(pool: DbPool, clock: ManualClock, config: AuthConfig) -> AuthService {
+    service_with_passwords(pool, clock, config, PasswordConfig::for_tests())
+}
+
+fn service_with_passwords(
+    pool: DbPool,
+    clock: ManualClock,
+    config: AuthConfig,
+    passwords: PasswordConfig,
+) -> AuthService {
     let clock = Arc::new(clock);
     AuthService::new(AuthDeps {
         pool,
-        hasher: PasswordHasher::new(PasswordConfig::for_tests()).unwrap(),
+        hasher: PasswordHasher::new(passwords).unwrap(),
         tokens: TokenCodec::new(JwtConfig::new(SecretString::from(SECRET)), clock.clone()).unwrap(),
         breaker: Arc::new(CircuitBreaker::new("database", BreakerConfig::default())),
         clock,
@@ -204,6 +214,24 @@ db_test!(async fn a_bcrypt_user_from_the_python_service_logs_in_and_is_rehashed(
     auth.login(&ANON, by_username("py", PASSWORD)).await.unwrap();
 });
 
+db_test!(async fn a_failed_rehash_keeps_the_stored_hash_and_the_login_succeeds(db) {
+    // bcrypt cannot hash more than 72 bytes: upgrading this Argon2 hash must fail quietly.
+    let long = "a correct password well over seventy-two bytes long, which bcrypt refuses to hash";
+    assert!(long.len() > 72);
+    let argon = PasswordHasher::new(PasswordConfig::for_tests()).unwrap();
+    let stored = argon.hash(&SecretString::from(long)).unwrap();
+    let legacy = NewUser { email: "long@example.com", username: "long", hashed_password: stored.as_str(), now: OffsetDateTime::now_utc() };
+    let user = users::insert(db.pool(), legacy).await.unwrap();
+    let clock = ManualClock::new(OffsetDateTime::now_utc() - Duration::minutes(1));
+    let bcrypt = PasswordConfig { scheme: HashScheme::Bcrypt, ..PasswordConfig::for_tests() };
+    let auth = service_with_passwords(db.pool().clone(), clock, AuthConfig::default(), bcrypt);
+    let session = auth.login(&ANON, by_username("long", long)).await.unwrap();
+    assert_eq!(session.user.id.get(), user.id);
+    let unchanged = users::find_by_id(db.pool(), user.id).await.unwrap().unwrap();
+    assert_eq!(unchanged.hashed_password, stored.as_str(), "the old hash stays");
+    auth.login(&ANON, by_username("long", long)).await.unwrap();
+});
+
 // ---- AuthService: refresh, logout, me ----
 
 db_test!(async fn refresh_rotates_both_tokens(db) {
@@ -316,6 +344,31 @@ db_test!(async fn logout_revokes_the_session_and_is_idempotent(db) {
     auth.me(other.access_token.expose_secret()).await.expect("other sessions live on");
 });
 
+db_test!(async fn logout_with_a_token_rotated_outside_the_grace_window_is_reuse(db) {
+    let (auth, clock) = service(db);
+    let first = register(&auth).await;
+    let second = auth.refresh(&ANON, first.refresh_token.expose_secret()).await.unwrap();
+    clock.advance(Duration::seconds(11));
+    auth.logout(&ANON, first.refresh_token.expose_secret()).await.expect("answered as logout");
+    let session = sessions::find(db.pool(), first.session_id.as_str()).await.unwrap().unwrap();
+    assert_eq!(session.revoked_reason.as_deref(), Some("reuse_detected"));
+    let events = auth_persistence::audit::recent(db.pool(), 10).await.unwrap();
+    assert_eq!(events[0].event, "refresh_reuse_detected");
+    assert_eq!(kind(&auth.refresh(&ANON, second.refresh_token.expose_secret()).await), "InvalidToken");
+    auth.logout(&ANON, first.refresh_token.expose_secret()).await.expect("revoked: still 204");
+});
+
+db_test!(async fn logout_with_the_previous_token_inside_the_grace_window_is_a_logout(db) {
+    let (auth, clock) = service(db);
+    let first = register(&auth).await;
+    let second = auth.refresh(&ANON, first.refresh_token.expose_secret()).await.unwrap();
+    clock.advance(Duration::seconds(5));
+    auth.logout(&ANON, first.refresh_token.expose_secret()).await.unwrap();
+    let session = sessions::find(db.pool(), first.session_id.as_str()).await.unwrap().unwrap();
+    assert_eq!(session.revoked_reason.as_deref(), Some("logout"));
+    assert_eq!(kind(&auth.me(second.access_token.expose_secret()).await), "InvalidToken");
+});
+
 // ---- Outages ----
 
 #[tokio::test]
@@ -344,3 +397,18 @@ async fn a_database_outage_is_service_unavailable_never_invalid_credentials() {
     };
     assert!(fault.retry_after().is_some());
 }
+
+db_test!(async fn registration_applies_the_configured_minimum_password_length(db) {
+    let config = AuthConfig { password_min_length: 12, ..AuthConfig::default() };
+    let auth = service_with(db.pool().clone(), ManualClock::new(OffsetDateTime::now_utc()), config);
+    assert_eq!(auth.password_min_length(), 12);
+    let ten = SecretString::from("xq7vk2pm9w");
+    // Parsed with the configured minimum, as the HTTP layer does ...
+    let parsed = RegisterInput::parse_with_min("ann@example.com", "ann", ten.clone(), 12);
+    assert_eq!(kind(&parsed), "Invalid");
+    // ... and refused by the service even when a caller parsed with the default.
+    let input = RegisterInput::parse("ann@example.com", "ann", ten).unwrap();
+    assert_eq!(kind(&auth.register(&ANON, input).await), "Invalid");
+    let twelve = RegisterInput::parse_with_min("ann@example.com", "ann", SecretString::from("xq7vk2pm9wz4"), 12).unwrap();
+    auth.register(&ANON, twelve).await.unwrap();
+});

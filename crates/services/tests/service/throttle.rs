@@ -2,7 +2,9 @@
 
 use std::net::IpAddr;
 
-use auth_persistence::db_test;
+use auth_crypto::{Argon2Params, PasswordConfig};
+use auth_persistence::test_support::TestDb;
+use auth_persistence::{db_test, throttles};
 use auth_services::{
     AuthConfig, AuthService, AuthSession, LoginError, LoginInput, RegisterError, RequestContext,
     ThrottleConfig, UserRef,
@@ -12,6 +14,7 @@ use time::{Duration, OffsetDateTime};
 
 use super::{
     ANON, ManualClock, PASSWORD, by_username, kind, register, register_input, service_with,
+    service_with_passwords,
 };
 
 /// Signs in as ann with `password` from address `ip`.
@@ -193,4 +196,165 @@ db_test!(async fn throttling_switched_off_counts_nothing(db) {
         login_from(&auth, "203.0.113.9", "wrong password").await.unwrap_err();
     }
     login_from(&auth, "203.0.113.9", PASSWORD).await.unwrap();
+});
+
+/// The count of counter `key` (0 when it has none).
+async fn count(db: &TestDb, key: &str) -> i64 {
+    throttles::hits(db.pool(), key).await.unwrap().unwrap_or(0)
+}
+
+/// How many `event` rows the audit trail holds.
+async fn audited(db: &TestDb, event: &str) -> usize {
+    let events = auth_persistence::audit::recent(db.pool(), 1_000)
+        .await
+        .unwrap();
+    events.iter().filter(|e| e.event == event).count()
+}
+
+db_test!(async fn a_lock_expires_and_each_further_failure_locks_again(db) {
+    let clock = clock();
+    let throttle = ThrottleConfig {
+        account_delay_after: 1_000,
+        account_lock_after: 3,
+        account_lock_duration: Some(Duration::minutes(10)),
+        ..ThrottleConfig::default()
+    };
+    let auth = service_with(db.pool().clone(), clock.clone(), config(throttle));
+    register(&auth).await;
+    for n in 0..3 {
+        let err = login_from(&auth, &format!("10.0.0.{n}"), "wrong password").await.unwrap_err();
+        assert_eq!(kind(&err), "InvalidCredentials");
+    }
+    assert_eq!(audited(db, "lockout").await, 1);
+    let locked = login_from(&auth, "10.0.1.1", PASSWORD).await.unwrap_err();
+    assert_eq!(kind(&locked), "InvalidCredentials", "locked");
+    clock.advance(Duration::minutes(11));
+    // The lock is over, the count is not: one guess, and a wrong one locks again.
+    login_from(&auth, "10.0.2.1", "wrong password").await.unwrap_err();
+    assert_eq!(audited(db, "lockout").await, 2, "every (re)lock is audited");
+    let relocked = login_from(&auth, "10.0.1.2", PASSWORD).await.unwrap_err();
+    assert_eq!(kind(&relocked), "InvalidCredentials", "locked again");
+    clock.advance(Duration::minutes(11));
+    login_from(&auth, "10.0.1.3", PASSWORD).await.unwrap();
+    // The success reset the count: the limit applies afresh.
+    for n in 0..2 {
+        login_from(&auth, &format!("10.0.3.{n}"), "wrong password").await.unwrap_err();
+    }
+    login_from(&auth, "10.0.1.4", PASSWORD).await.unwrap();
+});
+
+db_test!(async fn without_a_lock_duration_a_lock_holds_until_an_administrator_lifts_it(db) {
+    let clock = clock();
+    let throttle = ThrottleConfig {
+        account_delay_after: 1_000,
+        account_lock_after: 2,
+        account_lock_duration: None,
+        ..ThrottleConfig::default()
+    };
+    let auth = service_with(db.pool().clone(), clock.clone(), config(throttle));
+    let registered = register(&auth).await;
+    for n in 0..2 {
+        login_from(&auth, &format!("10.0.0.{n}"), "wrong password").await.unwrap_err();
+    }
+    clock.advance(Duration::days(30));
+    assert_eq!(kind(&login_from(&auth, "10.0.1.1", PASSWORD).await), "InvalidCredentials");
+    auth.admin().unlock(&ANON, &UserRef::Id(registered.user.id)).await.unwrap();
+    login_from(&auth, "10.0.1.1", PASSWORD).await.unwrap();
+});
+
+db_test!(async fn a_login_cancelled_mid_verification_leaves_no_count_behind(db) {
+    // Slow enough hashing that the login is still verifying when it is dropped.
+    let slow = PasswordConfig {
+        argon2: Argon2Params { m_cost_kib: 19_456, t_cost: 8, p_cost: 1 },
+        ..PasswordConfig::for_tests()
+    };
+    let auth = service_with_passwords(db.pool().clone(), clock(), AuthConfig::default(), slow);
+    let registered = register(&auth).await;
+    let account = format!("acct:user={}", registered.user.id.get());
+    let address = format!("ipacct:user={}|203.0.113.9", registered.user.id.get());
+    let counted = async {
+        while count(db, &account).await == 0 {
+            tokio::task::yield_now().await;
+        }
+    };
+    tokio::select! {
+        outcome = login_from(&auth, "203.0.113.9", "wrong password") => {
+            panic!("the login ended before it was cancelled: {outcome:?}");
+        }
+        () = counted => {}
+    }
+    // The login future is gone (as when the client leaves or the request times out): its
+    // counts are given back in the background.
+    let mut rounds = 0;
+    while count(db, &account).await + count(db, &address).await > 0 {
+        rounds += 1;
+        assert!(rounds < 10_000, "the counts stayed behind");
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+});
+
+/// The outcome of a burst of wrong passwords: how many were checked (401) and refused (429).
+struct Burst {
+    checked: usize,
+    limited: usize,
+}
+
+/// `attempts` parallel wrong passwords for ann, from `addresses` addresses in different /24s.
+async fn wrong_password_burst(auth: &AuthService, attempts: usize, addresses: usize) -> Burst {
+    let burst = (0..attempts).map(|n| {
+        let auth = auth.clone();
+        let ip = format!("10.{}.{}.7", n % addresses / 256, n % addresses % 256);
+        async move { login_from(&auth, &ip, "wrong password").await.unwrap_err() }
+    });
+    let errors = join_all(burst).await;
+    Burst {
+        checked: errors
+            .iter()
+            .filter(|e| kind(e) == "InvalidCredentials")
+            .count(),
+        limited: errors.iter().filter(|e| kind(e) == "RateLimited").count(),
+    }
+}
+
+db_test!(async fn a_burst_from_many_networks_locks_and_counts_only_the_checked_attempts(db) {
+    let throttle = ThrottleConfig {
+        account_delay_after: 1_000_000,
+        account_lock_after: 5,
+        ..ThrottleConfig::default()
+    };
+    let auth = service_with(db.pool().clone(), clock(), config(throttle));
+    let registered = register(&auth).await;
+    let burst = wrong_password_burst(&auth, 1_000, 200).await;
+    assert_eq!(burst.checked + burst.limited, 1_000);
+    let locked = login_from(&auth, "192.0.2.1", PASSWORD).await.unwrap_err();
+    assert_eq!(kind(&locked), "InvalidCredentials", "locked");
+    let account = format!("acct:user={}", registered.user.id.get());
+    let events = auth_persistence::audit::recent(db.pool(), 2_000).await.unwrap();
+    let checked = events.iter().filter(|e| e.reason.as_deref() == Some("wrong_password")).count();
+    assert_eq!(checked, 5, "the lock let exactly its limit through");
+    // Locked attempts answer like wrong passwords but took no count.
+    assert_eq!(count(db, &account).await, 5, "exactly the attempts whose password was checked");
+    assert_eq!(audited(db, "lockout").await, 1);
+});
+
+db_test!(async fn addresses_of_one_network_share_its_budget(db) {
+    let throttle = ThrottleConfig {
+        ip_register_budget: 2,
+        network_register_budget: 3,
+        ..ThrottleConfig::default()
+    };
+    let auth = service_with(db.pool().clone(), clock(), config(throttle));
+    for (network, other) in [("2001:db8:1:{n}::1", "2001:db8:2:1::1"), ("198.51.100.{n}", "198.51.101.1")] {
+        let tag = if other.contains(':') { "six" } else { "four" };
+        // Each its own address (an IPv6 /64), each well inside its own budget ...
+        for n in 1..=3 {
+            let ip = network.replace("{n}", &n.to_string());
+            auth.register(&at(&ip), register_input(&format!("{tag}{n}@example.com"), &format!("{tag}{n}"))).await.unwrap();
+        }
+        // ... but the network's budget is spent.
+        let ip = network.replace("{n}", "4");
+        let err = auth.register(&at(&ip), register_input(&format!("{tag}4@example.com"), &format!("{tag}4"))).await.unwrap_err();
+        assert!(matches!(err, RegisterError::RateLimited { .. }), "{err:?}");
+        auth.register(&at(other), register_input(&format!("{tag}5@example.com"), &format!("{tag}5"))).await.unwrap();
+    }
 });
