@@ -3,17 +3,20 @@
 //! Unknown user, wrong password, inactive and locked account give the same answer after the
 //! same work (one password verification each). Only the log and the audit trail learn why.
 
+use std::net::IpAddr;
+
 use auth_crypto::{HashedPassword, Verification, sha256_hex};
 use auth_persistence::devices::{self, DeviceRecord};
 use auth_persistence::sessions::{self, Login};
 use auth_persistence::users::{self, UserRecord};
 use secrecy::{ExposeSecret as _, SecretString};
+use tracing::Instrument as _;
 
 use crate::audit::{AuditEvent, AuditRow};
 use crate::auth::{DeviceIssue, record_ids};
-use crate::error::{DbError, LoginError};
+use crate::error::{DbError, Fault, LoginError};
 use crate::guard::guarded;
-use crate::throttle::{Account, Admission, Budget};
+use crate::throttle::{Account, Admission, Budget, Reservation};
 use crate::{AuthService, AuthSession, LoginIdentifier, LoginInput, RequestContext, User};
 
 /// Why a sign-in was refused, for the log and the audit trail only.
@@ -32,6 +35,27 @@ impl Refused {
             Self::WrongPassword => "wrong_password",
             Self::Inactive => "inactive",
             Self::Locked => "locked",
+        }
+    }
+}
+
+/// Whose attempt a login is, owned, so counting can run as its own task.
+#[derive(Debug, Clone)]
+struct Bucket {
+    /// The account, if it exists.
+    user: Option<i64>,
+    /// The live device of that account the client presented, if any.
+    device: Option<String>,
+    /// The identifier as typed, for an account that does not exist.
+    identifier: LoginIdentifier,
+}
+
+impl Bucket {
+    fn account(&self) -> Account<'_> {
+        match (self.user, &self.device) {
+            (Some(user), Some(device)) => Account::Device { user, device },
+            (Some(user), None) => Account::User(user),
+            (None, _) => Account::Unknown(&self.identifier),
         }
     }
 }
@@ -75,17 +99,13 @@ impl AuthService {
             found.as_ref().is_some_and(|user| user.id == device.user_id)
                 && device.is_live(inner.clock.now())
         });
-        let account = match (&found, &device) {
-            (Some(user), Some(device)) => Account::Device {
-                user: user.id,
-                device: &device.id,
-            },
-            (Some(user), None) => Account::User(user.id),
-            (None, _) => Account::Unknown(&input.identifier),
+        let bucket = Bucket {
+            user: found.as_ref().map(|user| user.id),
+            device: device.as_ref().map(|device| device.id.clone()),
+            identifier: input.identifier.clone(),
         };
-        // The counts taken come back unless the password gets checked (the future may be
-        // dropped mid-verification: client gone, request timeout).
-        let (admission, reservation) = inner.throttle.admit_login(ip, &account).await?;
+        let (admission, reservation) = self.admit(ip, bucket.clone()).await?;
+        let account = bucket.account();
         let Some(user) = found else {
             inner.hashing.dummy_verify(input.password).await?;
             reservation.keep();
@@ -116,6 +136,23 @@ impl AuthService {
         };
         self.refuse(context, admission, refused, Some(user.id))
             .await
+    }
+
+    /// Counts the attempt in its buckets. The counts taken come back unless the password gets
+    /// checked, also when this future is dropped (client gone, request timeout): the counting
+    /// runs as its own task, so it is never cut between a count and its record, and a
+    /// reservation nobody collects gives its counts back.
+    async fn admit(
+        &self,
+        ip: Option<IpAddr>,
+        bucket: Bucket,
+    ) -> Result<(Admission, Reservation), LoginError> {
+        let throttle = self.inner.throttle.clone();
+        let counting = async move { throttle.admit_login(ip, &bucket.account()).await };
+        let admitted = tokio::spawn(counting.instrument(tracing::Span::current()))
+            .await
+            .map_err(Fault::internal)?;
+        Ok(admitted?)
     }
 
     /// The device a presented token names, if any (live or not, anyone's).

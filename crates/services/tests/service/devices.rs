@@ -16,6 +16,7 @@ fn strict(db: &auth_persistence::test_support::TestDb) -> (AuthService, ManualCl
     let throttle = ThrottleConfig {
         account_delay_after: 1_000,
         account_lock_after: 2,
+        account_lock_duration: None,
         ip_account_max_failures: 1_000,
         ..ThrottleConfig::default()
     };
