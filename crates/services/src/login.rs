@@ -3,7 +3,7 @@
 //! Unknown user, wrong password, inactive and locked account give the same answer after the
 //! same work (one password verification each). Only the log and the audit trail learn why.
 
-use auth_crypto::{HashedPassword, Verification};
+use auth_crypto::{HashedPassword, PasswordForm, Verification};
 use auth_persistence::sessions::{self, Login};
 use auth_persistence::users::{self, UserRecord};
 use secrecy::SecretString;
@@ -75,7 +75,11 @@ impl AuthService {
         // in time as well as in content.
         let verdict = inner
             .hashing
-            .verify(input.password.clone(), user.hashed_password.clone())
+            .verify(
+                input.password.clone(),
+                user.hashed_password.clone(),
+                PasswordForm::Normalized,
+            )
             .await?;
         let refused = match (admission, verdict) {
             (Admission::Locked, _) => Refused::Locked,
