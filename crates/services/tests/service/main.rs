@@ -191,7 +191,7 @@ db_test!(async fn every_login_failure_is_the_same_invalid_credentials(db) {
 
 db_test!(async fn a_bcrypt_user_from_the_python_service_logs_in_and_is_rehashed(db) {
     let (auth, _) = service(db);
-    let legacy = NewUser { email: "py@example.com", username: "py", hashed_password: PYTHON_BCRYPT, now: OffsetDateTime::now_utc() };
+    let legacy = NewUser { email: "py@example.com", username: "py", hashed_password: PYTHON_BCRYPT, password_normalized: false, now: OffsetDateTime::now_utc() };
     let user = users::insert(db.pool(), legacy).await.unwrap();
     let wrong = auth.login(&ANON, by_username("py", "Correct horse battery staple")).await;
     assert_eq!(kind(&wrong), "InvalidCredentials");
