@@ -38,8 +38,10 @@ impl Refused {
 impl AuthService {
     /// Signs in by email or username.
     ///
-    /// On success `last_login` is set, a hash made with an older scheme or weaker parameters
-    /// is replaced (if that fails, the old hash stays and the sign-in goes on), and a session
+    /// The password is verified once, in the form its hash was made from: NFKC for marked
+    /// hashes, as typed for older ones. On success `last_login` is set, a hash made with an
+    /// older scheme, weaker parameters or from the password as typed is replaced by one of its
+    /// NFKC form (if that fails, the old hash stays and the sign-in goes on), and a session
     /// opens.
     ///
     /// # Errors
@@ -72,18 +74,21 @@ impl AuthService {
         };
         tracing::Span::current().record("user_id", user.id);
         // A locked account still costs one verification, so it answers like a wrong password
-        // in time as well as in content.
+        // in time as well as in content. One verification, of the form the hash was made from.
+        let form = if user.password_normalized {
+            PasswordForm::Normalized
+        } else {
+            PasswordForm::Raw
+        };
         let verdict = inner
             .hashing
-            .verify(
-                input.password.clone(),
-                user.hashed_password.clone(),
-                PasswordForm::Normalized,
-            )
+            .verify(input.password.clone(), user.hashed_password.clone(), form)
             .await?;
         let refused = match (admission, verdict) {
             (Admission::Locked, _) => Refused::Locked,
             (_, Verification::Match { needs_rehash }) if user.is_active => {
+                // A hash of the raw password is replaced by one of its NFKC form.
+                let needs_rehash = needs_rehash || !user.password_normalized;
                 let success_keys = inner.throttle.success_keys(ip, &account);
                 return self
                     .open(context, user, needs_rehash, input.password, &success_keys)

@@ -3,6 +3,7 @@
 
 mod audit;
 mod throttle;
+mod unicode;
 
 use std::sync::Arc;
 
