@@ -16,3 +16,4 @@ mod startup;
 mod support;
 mod throttle;
 mod timeout;
+mod unicode;
