@@ -17,3 +17,4 @@ mod startup;
 mod support;
 mod throttle;
 mod timeout;
+mod unicode;

@@ -3,7 +3,8 @@
 //!
 //! - [`PasswordHasher`] hashes new passwords with argon2id (or bcrypt, for a database shared
 //!   with the Python service) and verifies stored argon2id, argon2i and bcrypt hashes, telling
-//!   the caller when a hash should be upgraded. Stored hashes with parameters over the limits are
+//!   the caller when a hash should be upgraded. New hashes are made from the NFKC form of the
+//!   password ([`normalize_password`]); [`PasswordForm`] says how a stored hash was made. Stored hashes with parameters over the limits are
 //!   refused before any work, and [`PasswordHasher::dummy_verify`] makes "unknown user" as slow
 //!   as "wrong password".
 //! - [`TokenCodec`] issues and verifies the access and refresh JWTs of the HTTP contract, with
@@ -23,7 +24,7 @@
 //!
 //! use auth_crypto::{
 //!     CryptoError, JwtConfig, PasswordConfig, PasswordHasher, SystemClock, TokenCodec,
-//!     TokenKind, Verification,
+//!     PasswordForm, TokenKind, Verification,
 //! };
 //! use secrecy::{ExposeSecret, SecretString};
 //!
@@ -33,7 +34,7 @@
 //! let stored = hasher.hash(&password)?.into_string();
 //!
 //! // Login: verify, then issue a token pair for a new session.
-//! match hasher.verify(&password, &stored)? {
+//! match hasher.verify(&password, &stored, PasswordForm::Normalized)? {
 //!     Verification::Match { needs_rehash } => assert!(!needs_rehash),
 //!     Verification::Mismatch => unreachable!("the password is right"),
 //! }
@@ -63,6 +64,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::CryptoError;
 pub use opaque::{random_token, sha256_hex};
 pub use password::{
-    Argon2Params, HashScheme, HashedPassword, PasswordConfig, PasswordHasher, Verification,
+    Argon2Params, HashScheme, HashedPassword, PasswordConfig, PasswordForm, PasswordHasher,
+    Verification, normalize_password,
 };
 pub use token::{Claims, IssuedToken, JwtAlgorithm, JwtConfig, TokenCodec, TokenKind};

@@ -25,7 +25,13 @@
 //! let pool = DbPool::new(&config)?;
 //!
 //! let now = time::OffsetDateTime::now_utc();
-//! let ann = users::NewUser { email: "Ann@Example.com", username: "Ann", hashed_password: "$argon2id$…", now };
+//! let ann = users::NewUser {
+//!     email: "Ann@Example.com",
+//!     username: "Ann",
+//!     hashed_password: "$argon2id$…",
+//!     password_normalized: true,
+//!     now,
+//! };
 //! let created = users::insert(&pool, ann).await?;
 //! let found = users::find_by_email(&pool, "ann@example.com").await?;
 //! assert_eq!(found.map(|u| u.id), Some(created.id));
@@ -37,6 +43,7 @@ mod config;
 mod conn;
 mod db_time;
 pub mod devices;
+mod email_nfc;
 mod error;
 mod migrate;
 mod pool;

@@ -10,7 +10,7 @@ use diesel_async::AsyncPgConnection;
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
-use crate::{Backend, DbConfig, RepoError};
+use crate::{Backend, DbConfig, RepoError, email_nfc};
 
 const POSTGRES: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 const SQLITE: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
@@ -19,12 +19,14 @@ const SQLITE: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 const MIGRATION_LOCK_KEY: i64 = 0x0061_7574_686d_6967; // "authmig"
 
 /// Applies every pending migration and returns the versions it applied (empty when the schema
-/// is current). Safe to call on every start, and from several instances at once.
+/// is current), then the data migrations written in Rust (stored emails brought to Unicode
+/// NFC, once). Safe to call on every start, and from several instances at once.
 ///
 /// # Errors
 ///
 /// [`RepoError::Unavailable`] when the database cannot be reached, [`RepoError::Migration`]
-/// when a migration fails (the failed one is rolled back).
+/// when a migration fails (the failed one is rolled back), also when two stored emails are the
+/// same once normalised (the message names their ids; nothing is changed).
 pub async fn run_migrations(config: &DbConfig) -> Result<Vec<String>, RepoError> {
     let config = config.clone();
     tokio::task::spawn_blocking(move || match config.backend() {
@@ -47,7 +49,8 @@ fn migrate_postgres(url: &str) -> Result<Vec<String>, RepoError> {
             .map_err(RepoError::unavailable)?;
     diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
         .execute(&mut conn)?;
-    let applied = apply(&mut conn, POSTGRES);
+    let applied = apply(&mut conn, POSTGRES)
+        .and_then(|applied| email_nfc::on_postgres(&mut conn, now()).map(|_| applied));
     // The lock also ends with the session; unlocking early lets a waiting instance go on.
     let unlocked = diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))
         .execute(&mut conn);
@@ -59,7 +62,13 @@ fn migrate_postgres(url: &str) -> Result<Vec<String>, RepoError> {
 fn migrate_sqlite(path: &str) -> Result<Vec<String>, RepoError> {
     let mut conn = SqliteConnection::establish(path).map_err(RepoError::unavailable)?;
     diesel::sql_query("PRAGMA busy_timeout = 5000").execute(&mut conn)?;
-    apply(&mut conn, SQLITE)
+    let applied = apply(&mut conn, SQLITE)?;
+    email_nfc::on_sqlite(&mut conn, now())?;
+    Ok(applied)
+}
+
+fn now() -> time::PrimitiveDateTime {
+    crate::db_time::to_db(time::OffsetDateTime::now_utc())
 }
 
 fn apply<C>(conn: &mut C, migrations: EmbeddedMigrations) -> Result<Vec<String>, RepoError>

@@ -10,7 +10,7 @@ diesel::table! {
         id -> BigInt,
         /// The address as given at registration (trimmed).
         email -> Text,
-        /// Lower-cased address; unique.
+        /// NFC, then lower-cased address; unique.
         email_normalized -> Text,
         /// The username as given at registration.
         username -> Text,
@@ -26,6 +26,8 @@ diesel::table! {
         updated_at -> Timestamp,
         /// Last successful sign-in, UTC.
         last_login -> Nullable<Timestamp>,
+        /// Whether `hashed_password` was made from the NFKC form of the password.
+        password_normalized -> Bool,
     }
 }
 
@@ -110,6 +112,16 @@ diesel::table! {
         expires_at -> Timestamp,
         /// When it was revoked (deactivation), UTC.
         revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    /// Data migrations done in Rust after the SQL ones, one row each once done.
+    data_migrations (name) {
+        /// Name of the step.
+        name -> Text,
+        /// When it was done.
+        applied_at -> Timestamp,
     }
 }
 

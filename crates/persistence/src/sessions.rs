@@ -183,9 +183,9 @@ pub async fn create_user_with_session(
 }
 
 /// Records a sign-in, all in one transaction: sets `last_login`, optionally stores an
-/// upgraded password hash, forgets the throttle counters `cleared` (a success starts them
-/// over), opens a session, stores a new device token (if any) and appends `events` (their
-/// `session_id` is filled in).
+/// upgraded password hash (marked as made from the normalised password), forgets the throttle
+/// counters `cleared` (a success starts them over), opens a session, stores a new device
+/// token (if any) and appends `events` (their `session_id` is filled in).
 ///
 /// # Errors
 ///
@@ -212,7 +212,10 @@ pub async fn open_for_login(
         crate::users::expect_one(changed)?;
         if let Some(hash) = login.rehashed_password {
             on_conn!(conn, |c| diesel::update(users::table.find(login.user_id))
-                .set(users::hashed_password.eq(hash))
+                .set((
+                    users::hashed_password.eq(hash),
+                    users::password_normalized.eq(true)
+                ))
                 .execute(*c)
                 .await)?;
         }
@@ -241,7 +244,8 @@ pub async fn open_for_login(
 pub struct Login<'a> {
     /// The account signing in.
     pub user_id: i64,
-    /// A hash of the same password with the current scheme, replacing the stored one.
+    /// A hash of the NFKC form of the same password with the current scheme, replacing the
+    /// stored one and marking it normalised (`password_normalized`).
     pub rehashed_password: Option<&'a str>,
     /// Throttle counters the success starts over.
     pub cleared_counters: &'a [String],

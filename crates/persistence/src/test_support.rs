@@ -99,6 +99,17 @@ impl TestDb {
         &self.pool
     }
 
+    /// Runs `sql` (one or more statements) directly: for states the repositories cannot
+    /// reach, such as rows written by an older version.
+    ///
+    /// # Panics
+    ///
+    /// If a statement fails.
+    pub async fn batch_execute(&self, sql: &str) {
+        let mut pooled = self.pool.get().await.expect("connection");
+        crate::conn::on_conn!(pooled.conn(), |c| c.batch_execute(sql).await).expect("SQL");
+    }
+
     /// The settings of this database (its URL, for a server under test).
     pub fn config(&self) -> &DbConfig {
         &self.config

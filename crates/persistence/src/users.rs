@@ -3,6 +3,7 @@
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use time::{OffsetDateTime, PrimitiveDateTime};
+use unicode_normalization::UnicodeNormalization as _;
 
 use crate::audit::{NewAuditEvent, append_on};
 use crate::conn::{Conn, in_transaction, on_conn};
@@ -32,6 +33,9 @@ pub struct UserRecord {
     pub updated_at: OffsetDateTime,
     /// When the user last signed in.
     pub last_login: Option<OffsetDateTime>,
+    /// Whether `hashed_password` was made from the NFKC form of the password (verify with
+    /// `PasswordForm::Normalized`); `false` for hashes of the bytes as typed.
+    pub password_normalized: bool,
 }
 
 impl std::fmt::Debug for UserRecord {
@@ -53,6 +57,9 @@ pub struct NewUser<'a> {
     pub username: &'a str,
     /// The password hash to store.
     pub hashed_password: &'a str,
+    /// Whether that hash was made from the NFKC form of the password (every hash of
+    /// `auth_crypto::PasswordHasher::hash` is); `false` for one imported from elsewhere.
+    pub password_normalized: bool,
     /// Creation time.
     pub now: OffsetDateTime,
 }
@@ -65,9 +72,12 @@ impl std::fmt::Debug for NewUser<'_> {
     }
 }
 
-/// The case-insensitive key of an email or username.
+/// The case-insensitive key of an email or username: its Unicode NFC form, lower-cased.
+///
+/// NFC first, so an address typed with a precomposed "é" (U+00E9) and one with "e" + U+0301
+/// get the same key. Usernames are ASCII, where NFC changes nothing.
 pub fn normalize(identity: &str) -> String {
-    identity.to_lowercase()
+    identity.nfc().collect::<String>().to_lowercase()
 }
 
 #[derive(Queryable, Selectable)]
@@ -81,6 +91,7 @@ pub(crate) struct UserRow {
     created_at: PrimitiveDateTime,
     updated_at: PrimitiveDateTime,
     last_login: Option<PrimitiveDateTime>,
+    password_normalized: bool,
 }
 
 impl From<UserRow> for UserRecord {
@@ -94,6 +105,7 @@ impl From<UserRow> for UserRecord {
             created_at: from_db(row.created_at),
             updated_at: from_db(row.updated_at),
             last_login: row.last_login.map(from_db),
+            password_normalized: row.password_normalized,
         }
     }
 }
@@ -173,6 +185,7 @@ pub(crate) async fn insert_on(
         users::username.eq(new.username),
         users::username_normalized.eq(normalize(new.username)),
         users::hashed_password.eq(new.hashed_password),
+        users::password_normalized.eq(new.password_normalized),
         users::is_active.eq(true),
         users::created_at.eq(now),
         users::updated_at.eq(now),
@@ -185,7 +198,8 @@ pub(crate) async fn insert_on(
     Ok(row.into())
 }
 
-/// Replaces the stored password hash (a rehash after sign-in, or a password change).
+/// Replaces the stored password hash (a rehash after sign-in, or a password change) with one
+/// made from the NFKC form of the password, and marks it so.
 ///
 /// # Errors
 ///
@@ -201,6 +215,7 @@ pub async fn update_password_hash(
     let changed = on_conn!(pooled.conn(), |c| diesel::update(users::table.find(id))
         .set((
             users::hashed_password.eq(hashed_password),
+            users::password_normalized.eq(true),
             users::updated_at.eq(at)
         ))
         .execute(c)

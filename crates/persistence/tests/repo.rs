@@ -6,7 +6,7 @@ use auth_persistence::db_test;
 use auth_persistence::sessions::{self, Login, NewSession, RevokeReason, Rotation};
 use auth_persistence::test_support::TestDb;
 use auth_persistence::users::{self, CounterKeys, NewUser, UserKey};
-use auth_persistence::{DbConfig, DbPool, RepoError};
+use auth_persistence::{DbConfig, DbPool, RepoError, run_migrations};
 use time::{Duration, OffsetDateTime};
 
 fn now() -> OffsetDateTime {
@@ -18,6 +18,7 @@ fn ann() -> NewUser<'static> {
         email: "Ann@Example.com",
         username: "Ann_1",
         hashed_password: "$argon2id$x",
+        password_normalized: true,
         now: now(),
     }
 }
@@ -329,4 +330,72 @@ db_test!(async fn an_inactive_account_gets_no_new_session(db) {
     let err = sessions::open_for_login(db.pool(), login(user.id, None), new_session("s2")).await;
     assert!(matches!(err, Err(RepoError::NotFound)), "{err:?}");
     assert!(sessions::find(db.pool(), "s2").await.unwrap().is_none(), "nothing written");
+});
+
+db_test!(async fn a_rehash_at_login_marks_the_hash_normalised(db) {
+    let legacy = NewUser { password_normalized: false, ..ann() };
+    let user = users::insert(db.pool(), legacy).await.unwrap();
+    assert!(!user.password_normalized);
+    sessions::open_for_login(db.pool(), login(user.id, None), new_session("s1")).await.unwrap();
+    let kept = users::find_by_id(db.pool(), user.id).await.unwrap().unwrap();
+    assert!(!kept.password_normalized, "no rehash, no marker");
+    let sign_in = login(user.id, Some("$argon2id$new"));
+    sessions::open_for_login(db.pool(), sign_in, new_session("s2")).await.unwrap();
+    let upgraded = users::find_by_id(db.pool(), user.id).await.unwrap().unwrap();
+    assert_eq!(upgraded.hashed_password, "$argon2id$new");
+    assert!(upgraded.password_normalized);
+});
+
+db_test!(async fn emails_are_keyed_by_their_nfc_form(db) {
+    let decomposed = NewUser { email: "Jose\u{301}@Example.com", ..ann() };
+    let created = users::insert(db.pool(), decomposed).await.unwrap();
+    for form in ["jos\u{e9}@example.com", "JOSE\u{301}@example.com"] {
+        let found = users::find_by_email(db.pool(), form).await.unwrap();
+        assert_eq!(found.map(|u| u.id), Some(created.id), "{form:?}");
+    }
+    let composed = NewUser { email: "Jos\u{e9}@example.com", username: "other", ..ann() };
+    assert!(matches!(users::insert(db.pool(), composed).await, Err(RepoError::Conflict)));
+});
+
+/// Writes `email` and `key` as an older version stored them, and forgets that the data
+/// migration ran, so the next `run_migrations` runs it again.
+async fn store_as_before(db: &TestDb, id: i64, email: &str, key: &str) {
+    db.batch_execute(&format!(
+        "UPDATE users SET email = '{email}', email_normalized = '{key}' WHERE id = {id}; \
+         DELETE FROM data_migrations"
+    ))
+    .await;
+}
+
+db_test!(async fn the_data_migration_brings_stored_emails_to_nfc(db) {
+    let jose = users::insert(db.pool(), ann()).await.unwrap();
+    let bob = NewUser { email: "bob@example.com", username: "bob", ..ann() };
+    let bob = users::insert(db.pool(), bob).await.unwrap();
+    store_as_before(db, jose.id, "Jose\u{301}@Example.com", "jose\u{301}@example.com").await;
+    run_migrations(db.config()).await.unwrap();
+    let migrated = users::find_by_id(db.pool(), jose.id).await.unwrap().unwrap();
+    assert_eq!(migrated.email, "Jos\u{e9}@Example.com");
+    let found = users::find_by_email(db.pool(), "jose\u{301}@example.com").await.unwrap();
+    assert_eq!(found.map(|u| u.id), Some(jose.id));
+    let untouched = users::find_by_id(db.pool(), bob.id).await.unwrap().unwrap();
+    assert_eq!(untouched, bob);
+    // Done once: a row written the old way afterwards is left alone.
+    db.batch_execute(&format!("UPDATE users SET email = 'Jose\u{301}@Example.com' WHERE id = {}", jose.id)).await;
+    run_migrations(db.config()).await.unwrap();
+    let again = users::find_by_id(db.pool(), jose.id).await.unwrap().unwrap();
+    assert_eq!(again.email, "Jose\u{301}@Example.com");
+});
+
+db_test!(async fn emails_that_collide_once_normalised_stop_the_migration_naming_both_ids(db) {
+    let first = users::insert(db.pool(), ann()).await.unwrap();
+    let second = NewUser { email: "jos\u{e9}@example.com", username: "jose", ..ann() };
+    let second = users::insert(db.pool(), second).await.unwrap();
+    store_as_before(db, first.id, "Jose\u{301}@Example.com", "jose\u{301}@example.com").await;
+    let err = run_migrations(db.config()).await.unwrap_err();
+    let message = std::error::Error::source(&err).unwrap().to_string();
+    let expected = format!("users {} and {} have the same email", first.id, second.id);
+    assert!(message.starts_with(&expected), "{message}");
+    let kept = users::find_by_id(db.pool(), first.id).await.unwrap().unwrap();
+    assert_eq!(kept.email, "Jose\u{301}@Example.com", "nothing changed");
+    assert!(run_migrations(db.config()).await.is_err(), "still refused at the next start");
 });

@@ -161,6 +161,8 @@ impl AuthService {
             email: input.email.as_str(),
             username: input.username.as_str(),
             hashed_password: hash.as_str(),
+            // `HashingPool::hash` (and `PasswordHasher::hash`) hash the NFKC form.
+            password_normalized: true,
             now,
         };
         let opening = self.open_session(now);

@@ -6,6 +6,7 @@
 use auth_errors::FieldError;
 use email_address::{EmailAddress, Options};
 use secrecy::{ExposeSecret, SecretString};
+use unicode_normalization::UnicodeNormalization as _;
 
 use crate::Invalid;
 
@@ -18,18 +19,23 @@ pub const PASSWORD_LEN: std::ops::RangeInclusive<usize> = 8..=128;
 /// The values a configured minimum password length may take (`PASSWORD_MIN_LENGTH`).
 pub const PASSWORD_MIN_LENGTHS: std::ops::RangeInclusive<usize> = 8..=64;
 
-/// A syntactically valid email address, trimmed, spelled as given.
+/// A syntactically valid email address, trimmed, in Unicode NFC, otherwise spelled as given.
+///
+/// NFC makes "é" typed as U+00E9 and as "e" + U+0301 the same address, for uniqueness and
+/// look-up alike.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email(String);
 
 impl Email {
-    /// Trims `raw` and checks it is an address with a dotted domain, at most 254 characters.
+    /// Trims `raw`, brings it to Unicode NFC and checks it is an address with a dotted domain,
+    /// at most 254 characters.
     ///
     /// # Errors
     ///
     /// A [`FieldError`] on `email` saying what is wrong.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        let trimmed = raw.trim();
+        let nfc: String = raw.trim().nfc().collect();
+        let trimmed = nfc.as_str();
         if trimmed.is_empty() {
             return Err(FieldError::new("email", "is required"));
         }
@@ -43,11 +49,11 @@ impl Email {
             allow_long_local_parts: false,
         };
         EmailAddress::parse_with_options(trimmed, options)
-            .map(|_| Self(trimmed.to_owned()))
+            .map(|_| Self(nfc.clone()))
             .map_err(|_| FieldError::new("email", "is not a valid email address"))
     }
 
-    /// The address as given (after trimming).
+    /// The address as given (after trimming and NFC).
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use auth_crypto::{CryptoError, HashedPassword, PasswordHasher, Verification};
+use auth_crypto::{CryptoError, HashedPassword, PasswordForm, PasswordHasher, Verification};
 use secrecy::SecretString;
 use tokio::sync::Semaphore;
 
@@ -66,7 +66,7 @@ impl HashingPool {
         .map_err(Fault::internal)
     }
 
-    /// Hashes a new password with the configured scheme.
+    /// Hashes the NFKC form of a new password with the configured scheme.
     pub(crate) async fn hash(&self, password: SecretString) -> Result<HashedPassword, HashError> {
         match self.run(move |h| h.hash(&password)).await {
             Ok(Ok(hash)) => Ok(hash),
@@ -78,7 +78,8 @@ impl HashingPool {
         }
     }
 
-    /// Verifies `password` against `stored`. A stored hash that cannot be used (malformed,
+    /// Verifies `password` against `stored`, made from the `form` of the password: exactly one
+    /// verification whatever the form. A stored hash that cannot be used (malformed,
     /// hostile parameters) counts as a mismatch after a dummy verification, so the answer and
     /// its timing stay those of a wrong password. A failing hashing backend is an internal
     /// error, not a wrong password.
@@ -86,8 +87,9 @@ impl HashingPool {
         &self,
         password: SecretString,
         stored: String,
+        form: PasswordForm,
     ) -> Result<Verification, Fault> {
-        self.run(move |h| match h.verify(&password, &stored) {
+        self.run(move |h| match h.verify(&password, &stored, form) {
             Err(CryptoError::MalformedHash | CryptoError::HostileHash) => {
                 tracing::error!("stored password hash is unusable; treating as a mismatch");
                 h.dummy_verify(&password);

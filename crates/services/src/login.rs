@@ -5,7 +5,7 @@
 
 use std::net::IpAddr;
 
-use auth_crypto::{HashedPassword, Verification, sha256_hex};
+use auth_crypto::{HashedPassword, PasswordForm, Verification, sha256_hex};
 use auth_persistence::devices::{self, DeviceRecord};
 use auth_persistence::sessions::{self, Login};
 use auth_persistence::users::{self, UserRecord};
@@ -73,8 +73,10 @@ struct Success {
 impl AuthService {
     /// Signs in by email or username.
     ///
-    /// On success `last_login` is set, a hash made with an older scheme or weaker parameters
-    /// is replaced (if that fails, the old hash stays and the sign-in goes on), and a session
+    /// The password is verified once, in the form its hash was made from: NFKC for marked
+    /// hashes, as typed for older ones. On success `last_login` is set, a hash made with an
+    /// older scheme, weaker parameters or from the password as typed is replaced by one of its
+    /// NFKC form (if that fails, the old hash stays and the sign-in goes on), and a session
     /// opens.
     ///
     /// # Errors
@@ -115,17 +117,23 @@ impl AuthService {
         };
         tracing::Span::current().record("user_id", user.id);
         // A locked account still costs one verification, so it answers like a wrong password
-        // in time as well as in content.
+        // in time as well as in content. One verification, of the form the hash was made from.
+        let form = if user.password_normalized {
+            PasswordForm::Normalized
+        } else {
+            PasswordForm::Raw
+        };
         let verdict = inner
             .hashing
-            .verify(input.password.clone(), user.hashed_password.clone())
+            .verify(input.password.clone(), user.hashed_password.clone(), form)
             .await?;
         reservation.keep();
         let refused = match (admission, verdict) {
             (Admission::Locked, _) => Refused::Locked,
             (_, Verification::Match { needs_rehash }) if user.is_active => {
                 let success = Success {
-                    needs_rehash,
+                    // A hash of the raw password is replaced by one of its NFKC form.
+                    needs_rehash: needs_rehash || !user.password_normalized,
                     cleared_counters: inner.throttle.success_keys(ip, &account),
                     known_device: device.and(input.device_token),
                 };

@@ -58,7 +58,8 @@ impl UserService {
         Ok(found.map(User::from))
     }
 
-    /// Creates an account from validated values and a password hash, at `clock`'s now.
+    /// Creates an account from validated values and a password hash made by
+    /// `PasswordHasher::hash` (of the NFKC form, so stored as normalised), at `clock`'s now.
     ///
     /// # Errors
     ///
@@ -76,6 +77,8 @@ impl UserService {
             email: email.as_str(),
             username: username.as_str(),
             hashed_password: password_hash.as_str(),
+            // `HashingPool::hash` (and `PasswordHasher::hash`) hash the NFKC form.
+            password_normalized: true,
             now: clock.now(),
         };
         let created = match guarded(&self.breaker, users::insert(&self.pool, new)).await {

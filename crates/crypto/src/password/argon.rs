@@ -92,7 +92,9 @@ impl Stored {
 mod tests {
     use secrecy::SecretString;
 
-    use crate::{CryptoError, HashScheme, PasswordConfig, PasswordHasher, Verification};
+    use crate::{
+        CryptoError, HashScheme, PasswordConfig, PasswordForm, PasswordHasher, Verification,
+    };
 
     /// `correct horse battery staple`, hashed by argon2-cffi with OWASP's parameters.
     const CFFI_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$NzW4LgYgMnzu4VwdMGG2zg$TOcfrW4R3iZOqFung+AqpqfZ3NNX3FT2Wr0yDwJsDJ4";
@@ -108,7 +110,11 @@ mod tests {
 
     #[test]
     fn an_argon2_cffi_hash_verifies_without_rehash_under_the_default_config() {
-        let result = hasher(PasswordConfig::default()).verify(&secret(CFFI_PASSWORD), CFFI_HASH);
+        let result = hasher(PasswordConfig::default()).verify(
+            &secret(CFFI_PASSWORD),
+            CFFI_HASH,
+            PasswordForm::Raw,
+        );
         assert_eq!(
             result.unwrap(),
             Verification::Match {
@@ -119,7 +125,11 @@ mod tests {
 
     #[test]
     fn an_argon2_cffi_hash_stronger_than_the_test_config_needs_no_rehash() {
-        let result = hasher(PasswordConfig::for_tests()).verify(&secret(CFFI_PASSWORD), CFFI_HASH);
+        let result = hasher(PasswordConfig::for_tests()).verify(
+            &secret(CFFI_PASSWORD),
+            CFFI_HASH,
+            PasswordForm::Raw,
+        );
         assert_eq!(
             result.unwrap(),
             Verification::Match {
@@ -134,13 +144,17 @@ mod tests {
             scheme: HashScheme::Bcrypt,
             ..PasswordConfig::for_tests()
         };
-        let result = hasher(config).verify(&secret(CFFI_PASSWORD), CFFI_HASH);
+        let result = hasher(config).verify(&secret(CFFI_PASSWORD), CFFI_HASH, PasswordForm::Raw);
         assert_eq!(result.unwrap(), Verification::Match { needs_rehash: true });
     }
 
     #[test]
     fn a_wrong_password_against_an_argon2_cffi_hash_is_a_mismatch() {
-        let result = hasher(PasswordConfig::for_tests()).verify(&secret("Tr0ub4dor&3"), CFFI_HASH);
+        let result = hasher(PasswordConfig::for_tests()).verify(
+            &secret("Tr0ub4dor&3"),
+            CFFI_HASH,
+            PasswordForm::Raw,
+        );
         assert_eq!(result.unwrap(), Verification::Mismatch);
     }
 
@@ -160,7 +174,9 @@ mod tests {
                     config.argon2.m_cost_kib = 16;
                 }
             }
-            let verdict = hasher(config).verify(&password, stored.as_str()).unwrap();
+            let verdict = hasher(config)
+                .verify(&password, stored.as_str(), PasswordForm::Normalized)
+                .unwrap();
             assert_eq!(
                 verdict,
                 Verification::Match { needs_rehash: true },
@@ -169,7 +185,7 @@ mod tests {
         }
         strong_config.argon2.m_cost_kib = 8;
         let verdict = hasher(strong_config)
-            .verify(&password, stored.as_str())
+            .verify(&password, stored.as_str(), PasswordForm::Normalized)
             .unwrap();
         assert_eq!(
             verdict,
@@ -192,10 +208,14 @@ mod tests {
             .to_string();
         assert!(stored.starts_with("$argon2i$"), "{stored}");
         let hasher = hasher(PasswordConfig::for_tests());
-        let verdict = hasher.verify(&secret("legacy"), &stored).unwrap();
+        let verdict = hasher
+            .verify(&secret("legacy"), &stored, PasswordForm::Normalized)
+            .unwrap();
         assert_eq!(verdict, Verification::Match { needs_rehash: true });
         assert_eq!(
-            hasher.verify(&secret("legacy!"), &stored).unwrap(),
+            hasher
+                .verify(&secret("legacy!"), &stored, PasswordForm::Normalized)
+                .unwrap(),
             Verification::Mismatch
         );
     }
@@ -210,7 +230,7 @@ mod tests {
             "m=4294967295,t=4294967295,p=1",
         ] {
             let stored = CFFI_HASH.replace("m=19456,t=2,p=1", params);
-            let result = hasher.verify(&secret(CFFI_PASSWORD), &stored);
+            let result = hasher.verify(&secret(CFFI_PASSWORD), &stored, PasswordForm::Raw);
             assert!(
                 matches!(result, Err(CryptoError::HostileHash)),
                 "{params}: {result:?}"
@@ -233,7 +253,7 @@ mod tests {
             "$argon2id$".to_owned(),
         ];
         for stored in cases {
-            let result = hasher.verify(&secret(CFFI_PASSWORD), &stored);
+            let result = hasher.verify(&secret(CFFI_PASSWORD), &stored, PasswordForm::Raw);
             assert!(
                 matches!(result, Err(CryptoError::MalformedHash)),
                 "{stored}: {result:?}"
@@ -250,19 +270,31 @@ mod tests {
         let stored_second = argon2.hash(&secret(&second)).unwrap();
         assert!(
             !argon2
-                .verify(&secret(&first), stored_second.as_str())
+                .verify(
+                    &secret(&first),
+                    stored_second.as_str(),
+                    PasswordForm::Normalized
+                )
                 .unwrap()
                 .is_match()
         );
         assert!(
             !argon2
-                .verify(&secret(&second), stored_first.as_str())
+                .verify(
+                    &secret(&second),
+                    stored_first.as_str(),
+                    PasswordForm::Normalized
+                )
                 .unwrap()
                 .is_match()
         );
         assert!(
             argon2
-                .verify(&secret(&first), stored_first.as_str())
+                .verify(
+                    &secret(&first),
+                    stored_first.as_str(),
+                    PasswordForm::Normalized
+                )
                 .unwrap()
                 .is_match()
         );

@@ -4,7 +4,10 @@ use std::sync::Arc;
 
 use secrecy::{ExposeSecret as _, SecretString};
 
-use super::{HashScheme, HashedPassword, PasswordConfig, Verification, argon, legacy_bcrypt};
+use super::{
+    HashScheme, HashedPassword, PasswordConfig, PasswordForm, Verification, argon, legacy_bcrypt,
+    normalize_password,
+};
 use crate::{CryptoError, random_token};
 
 /// Hashes new passwords with the configured scheme and verifies stored argon2 and bcrypt hashes.
@@ -13,7 +16,7 @@ use crate::{CryptoError, random_token};
 /// cheap and share the precomputed dummy hash.
 ///
 /// ```
-/// use auth_crypto::{PasswordConfig, PasswordHasher, Verification};
+/// use auth_crypto::{PasswordConfig, PasswordForm, PasswordHasher, Verification};
 /// use secrecy::SecretString;
 ///
 /// let hasher = PasswordHasher::new(PasswordConfig::for_tests())?;
@@ -21,11 +24,11 @@ use crate::{CryptoError, random_token};
 /// let stored = hasher.hash(&password)?;
 /// assert!(stored.as_str().starts_with("$argon2id$"));
 /// assert_eq!(
-///     hasher.verify(&password, stored.as_str())?,
+///     hasher.verify(&password, stored.as_str(), PasswordForm::Normalized)?,
 ///     Verification::Match { needs_rehash: false },
 /// );
 /// assert_eq!(
-///     hasher.verify(&SecretString::from("wrong"), stored.as_str())?,
+///     hasher.verify(&SecretString::from("wrong"), stored.as_str(), PasswordForm::Normalized)?,
 ///     Verification::Mismatch,
 /// );
 /// # Ok::<(), auth_crypto::CryptoError>(())
@@ -55,7 +58,8 @@ impl PasswordHasher {
         })
     }
 
-    /// Hashes `password` with the configured scheme and a fresh salt.
+    /// Hashes the NFKC form of `password` ([`normalize_password`]) with the configured scheme
+    /// and a fresh salt: every hash it makes is verified with [`PasswordForm::Normalized`].
     ///
     /// # Errors
     ///
@@ -63,10 +67,14 @@ impl PasswordHasher {
     /// - [`CryptoError::HashFailed`] when the backend fails.
     #[tracing::instrument(name = "crypto.hash", level = "debug", skip_all, fields(scheme = %self.config.scheme))]
     pub fn hash(&self, password: &SecretString) -> Result<HashedPassword, CryptoError> {
-        hash_with(&self.config, password.expose_secret().as_bytes())
+        let normalized = normalize_password(password);
+        hash_with(&self.config, normalized.expose_secret().as_bytes())
     }
 
-    /// Checks `password` against a stored hash of any accepted scheme.
+    /// Checks `password` against a stored hash of any accepted scheme, made from the `form` of
+    /// the password given: [`PasswordForm::Normalized`] for hashes made by [`hash`](Self::hash),
+    /// [`PasswordForm::Raw`] for hashes made from the bytes as typed (older ones, the Python
+    /// service's). The NFKC form is computed either way, so both forms cost the same.
     ///
     /// Accepts argon2 PHC strings (`$argon2id$`, `$argon2i$`) and bcrypt strings (`$2a$`, `$2b$`,
     /// `$2y$`). A wrong password is `Ok(Verification::Mismatch)`, as is any password over 72
@@ -84,8 +92,13 @@ impl PasswordHasher {
         &self,
         password: &SecretString,
         stored: &str,
+        form: PasswordForm,
     ) -> Result<Verification, CryptoError> {
-        let password = password.expose_secret().as_bytes();
+        let normalized = normalize_password(password);
+        let password = match form {
+            PasswordForm::Normalized => normalized.expose_secret().as_bytes(),
+            PasswordForm::Raw => password.expose_secret().as_bytes(),
+        };
         if stored.starts_with("$argon2") {
             argon::verify(&self.config, password, stored)
         } else if legacy_bcrypt::is_bcrypt(stored) {
@@ -95,13 +108,13 @@ impl PasswordHasher {
         }
     }
 
-    /// Does the work of a real [`verify`](Self::verify) under the current configuration and
-    /// discards the result.
+    /// Does the work of a real [`verify`](Self::verify) under the current configuration
+    /// (normalisation included) and discards the result.
     ///
     /// Call it when the user is unknown or inactive, so that such an answer takes as long as a
     /// wrong password and response times do not reveal which accounts exist.
     pub fn dummy_verify(&self, password: &SecretString) {
-        let verdict = self.verify(password, self.dummy.as_str());
+        let verdict = self.verify(password, self.dummy.as_str(), PasswordForm::Normalized);
         let _ = std::hint::black_box(verdict);
     }
 
@@ -124,7 +137,7 @@ mod tests {
     use secrecy::SecretString;
 
     use super::PasswordHasher;
-    use crate::{CryptoError, HashScheme, PasswordConfig, Verification};
+    use crate::{CryptoError, HashScheme, PasswordConfig, PasswordForm, Verification};
 
     fn secret(s: &str) -> SecretString {
         SecretString::from(s)
@@ -158,7 +171,11 @@ mod tests {
         for hasher in both_schemes() {
             let stored = hasher.hash(&secret("valid password")).unwrap();
             let verdict = hasher
-                .verify(&secret("valid password"), stored.as_str())
+                .verify(
+                    &secret("valid password"),
+                    stored.as_str(),
+                    PasswordForm::Normalized,
+                )
                 .unwrap();
             assert_eq!(
                 verdict,
@@ -174,7 +191,9 @@ mod tests {
         for hasher in both_schemes() {
             let stored = hasher.hash(&secret("valid password")).unwrap();
             for wrong in ["invalid password", "Valid password", "valid password ", ""] {
-                let verdict = hasher.verify(&secret(wrong), stored.as_str()).unwrap();
+                let verdict = hasher
+                    .verify(&secret(wrong), stored.as_str(), PasswordForm::Normalized)
+                    .unwrap();
                 assert_eq!(verdict, Verification::Mismatch, "{wrong:?}");
             }
         }
@@ -196,14 +215,14 @@ mod tests {
         let stored = argon2.hash(&secret(&long)).unwrap();
         assert!(
             argon2
-                .verify(&secret(&long), stored.as_str())
+                .verify(&secret(&long), stored.as_str(), PasswordForm::Normalized)
                 .unwrap()
                 .is_match()
         );
         let other = format!("{}X", &long[..127]);
         assert!(
             !argon2
-                .verify(&secret(&other), stored.as_str())
+                .verify(&secret(&other), stored.as_str(), PasswordForm::Normalized)
                 .unwrap()
                 .is_match()
         );
@@ -220,9 +239,38 @@ mod tests {
                 "  ",
             ] {
                 let stored = hasher.hash(&secret(password)).unwrap();
-                let verdict = hasher.verify(&secret(password), stored.as_str()).unwrap();
+                let verdict = hasher
+                    .verify(&secret(password), stored.as_str(), PasswordForm::Normalized)
+                    .unwrap();
                 assert!(verdict.is_match(), "{password:?}");
             }
+        }
+    }
+
+    #[test]
+    fn a_hash_of_the_composed_form_verifies_the_decomposed_form() {
+        for hasher in both_schemes() {
+            let stored = hasher.hash(&secret("caf\u{e9}-cr\u{e8}me")).unwrap();
+            let verdict = hasher
+                .verify(
+                    &secret("cafe\u{301}-cre\u{300}me"),
+                    stored.as_str(),
+                    PasswordForm::Normalized,
+                )
+                .unwrap();
+            assert!(verdict.is_match());
+        }
+    }
+
+    #[test]
+    fn a_raw_hash_verifies_only_the_bytes_it_was_made_from() {
+        let decomposed = "cafe\u{301}-cre\u{300}me";
+        let stored = bcrypt::hash(decomposed, 4).unwrap();
+        for hasher in both_schemes() {
+            let raw = hasher.verify(&secret(decomposed), &stored, PasswordForm::Raw);
+            assert!(raw.unwrap().is_match());
+            let normalized = hasher.verify(&secret(decomposed), &stored, PasswordForm::Normalized);
+            assert_eq!(normalized.unwrap(), Verification::Mismatch);
         }
     }
 
@@ -237,7 +285,7 @@ mod tests {
             "$2b",
             "$scrypt$ln=16$",
         ] {
-            let result = argon2.verify(&secret("anything"), stored);
+            let result = argon2.verify(&secret("anything"), stored, PasswordForm::Normalized);
             assert!(
                 matches!(result, Err(CryptoError::MalformedHash)),
                 "{stored:?}: {result:?}"

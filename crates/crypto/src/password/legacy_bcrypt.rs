@@ -85,7 +85,9 @@ fn parse_cost(stored: &str) -> Result<u32, CryptoError> {
 mod tests {
     use secrecy::SecretString;
 
-    use crate::{CryptoError, HashScheme, PasswordConfig, PasswordHasher, Verification};
+    use crate::{
+        CryptoError, HashScheme, PasswordConfig, PasswordForm, PasswordHasher, Verification,
+    };
 
     /// Hashes made by the Python service (passlib / pyca bcrypt), cost 12.
     const FIXTURES: [(&str, &str); 3] = [
@@ -119,7 +121,9 @@ mod tests {
     fn python_bcrypt_hashes_verify_and_need_rehash_under_argon2id() {
         let hasher = PasswordHasher::new(PasswordConfig::for_tests()).unwrap();
         for (password, stored) in FIXTURES {
-            let verdict = hasher.verify(&secret(password), stored).unwrap();
+            let verdict = hasher
+                .verify(&secret(password), stored, PasswordForm::Raw)
+                .unwrap();
             assert_eq!(
                 verdict,
                 Verification::Match { needs_rehash: true },
@@ -134,7 +138,9 @@ mod tests {
         for (password, stored) in FIXTURES {
             let wrong = format!("{password}!");
             assert_eq!(
-                hasher.verify(&secret(&wrong), stored).unwrap(),
+                hasher
+                    .verify(&secret(&wrong), stored, PasswordForm::Raw)
+                    .unwrap(),
                 Verification::Mismatch
             );
         }
@@ -144,7 +150,9 @@ mod tests {
     fn bcrypt_rehash_depends_on_the_configured_cost() {
         let (password, stored) = FIXTURES[2];
         let same = PasswordHasher::new(bcrypt_config(12)).unwrap();
-        let verdict = same.verify(&secret(password), stored).unwrap();
+        let verdict = same
+            .verify(&secret(password), stored, PasswordForm::Raw)
+            .unwrap();
         assert_eq!(
             verdict,
             Verification::Match {
@@ -152,7 +160,9 @@ mod tests {
             }
         );
         let stronger = PasswordHasher::new(bcrypt_config(13)).unwrap();
-        let verdict = stronger.verify(&secret(password), stored).unwrap();
+        let verdict = stronger
+            .verify(&secret(password), stored, PasswordForm::Raw)
+            .unwrap();
         assert_eq!(verdict, Verification::Match { needs_rehash: true });
     }
 
@@ -164,7 +174,9 @@ mod tests {
             .unwrap()
             .into_string()
             .replacen("$2b$", "$2y$", 1);
-        let verdict = hasher.verify(&secret("php-era"), &stored).unwrap();
+        let verdict = hasher
+            .verify(&secret("php-era"), &stored, PasswordForm::Normalized)
+            .unwrap();
         assert_eq!(
             verdict,
             Verification::Match {
@@ -180,7 +192,7 @@ mod tests {
         let stored = hasher.hash(&secret(&exactly)).unwrap();
         assert!(
             hasher
-                .verify(&secret(&exactly), stored.as_str())
+                .verify(&secret(&exactly), stored.as_str(), PasswordForm::Normalized)
                 .unwrap()
                 .is_match()
         );
@@ -206,7 +218,9 @@ mod tests {
             (&first, &stored_first),
         ] {
             assert_eq!(
-                hasher.verify(&secret(password), stored).unwrap(),
+                hasher
+                    .verify(&secret(password), stored, PasswordForm::Raw)
+                    .unwrap(),
                 Verification::Mismatch
             );
         }
@@ -214,7 +228,11 @@ mod tests {
         let stored_prefix = hasher.hash(&secret(&prefix)).unwrap();
         assert_eq!(
             hasher
-                .verify(&secret(&first), stored_prefix.as_str())
+                .verify(
+                    &secret(&first),
+                    stored_prefix.as_str(),
+                    PasswordForm::Normalized
+                )
                 .unwrap(),
             Verification::Mismatch
         );
@@ -226,7 +244,7 @@ mod tests {
         let started = std::time::Instant::now();
         for cost in ["17", "20", "31", "99"] {
             let stored = FIXTURES[0].1.replacen("$12$", &format!("${cost}$"), 1);
-            let result = hasher.verify(&secret(FIXTURES[0].0), &stored);
+            let result = hasher.verify(&secret(FIXTURES[0].0), &stored, PasswordForm::Raw);
             assert!(
                 matches!(result, Err(CryptoError::HostileHash)),
                 "{cost}: {result:?}"
@@ -250,7 +268,7 @@ mod tests {
             "$2b$".to_owned(),
         ];
         for stored in cases {
-            let result = hasher.verify(&secret(FIXTURES[0].0), &stored);
+            let result = hasher.verify(&secret(FIXTURES[0].0), &stored, PasswordForm::Raw);
             assert!(
                 matches!(result, Err(CryptoError::MalformedHash)),
                 "{stored}: {result:?}"

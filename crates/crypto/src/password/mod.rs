@@ -5,7 +5,9 @@ mod config;
 mod hashed;
 mod hasher;
 mod legacy_bcrypt;
+mod normalize;
 
 pub use config::{Argon2Params, HashScheme, PasswordConfig};
 pub use hashed::{HashedPassword, Verification};
 pub use hasher::PasswordHasher;
+pub use normalize::{PasswordForm, normalize_password};

@@ -19,6 +19,13 @@ fn emails_are_trimmed_and_kept_as_spelled() {
 }
 
 #[test]
+fn emails_are_kept_in_nfc() {
+    let decomposed = Email::parse("Jose\u{301}@example.com").unwrap();
+    assert_eq!(decomposed.as_str(), "Jos\u{e9}@example.com");
+    assert_eq!(decomposed, Email::parse("Jos\u{e9}@example.com").unwrap());
+}
+
+#[test]
 fn malformed_or_oversized_emails_are_refused() {
     let long = format!("{}@example.com", "a".repeat(250));
     for bad in [

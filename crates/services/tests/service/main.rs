@@ -4,6 +4,7 @@
 mod audit;
 mod devices;
 mod throttle;
+mod unicode;
 
 use std::sync::Arc;
 
@@ -202,7 +203,7 @@ db_test!(async fn every_login_failure_is_the_same_invalid_credentials(db) {
 
 db_test!(async fn a_bcrypt_user_from_the_python_service_logs_in_and_is_rehashed(db) {
     let (auth, _) = service(db);
-    let legacy = NewUser { email: "py@example.com", username: "py", hashed_password: PYTHON_BCRYPT, now: OffsetDateTime::now_utc() };
+    let legacy = NewUser { email: "py@example.com", username: "py", hashed_password: PYTHON_BCRYPT, password_normalized: false, now: OffsetDateTime::now_utc() };
     let user = users::insert(db.pool(), legacy).await.unwrap();
     let wrong = auth.login(&ANON, by_username("py", "Correct horse battery staple")).await;
     assert_eq!(kind(&wrong), "InvalidCredentials");
@@ -220,7 +221,7 @@ db_test!(async fn a_failed_rehash_keeps_the_stored_hash_and_the_login_succeeds(d
     assert!(long.len() > 72);
     let argon = PasswordHasher::new(PasswordConfig::for_tests()).unwrap();
     let stored = argon.hash(&SecretString::from(long)).unwrap();
-    let legacy = NewUser { email: "long@example.com", username: "long", hashed_password: stored.as_str(), now: OffsetDateTime::now_utc() };
+    let legacy = NewUser { email: "long@example.com", username: "long", hashed_password: stored.as_str(), now: OffsetDateTime::now_utc(), password_normalized: true };
     let user = users::insert(db.pool(), legacy).await.unwrap();
     let clock = ManualClock::new(OffsetDateTime::now_utc() - Duration::minutes(1));
     let bcrypt = PasswordConfig { scheme: HashScheme::Bcrypt, ..PasswordConfig::for_tests() };
