@@ -142,25 +142,9 @@ impl AuthService {
             self.refuse_stale(context, &session, now).await?;
             return Ok(());
         }
-        let row = inner
-            .auditor
-            .row(AuditEvent::Logout, context)
-            .user(user_id)
-            .session(&session.id);
-        let revoked = guarded(
-            &inner.breaker,
-            sessions::revoke(
-                &inner.pool,
-                &session.id,
-                RevokeReason::Logout,
-                now,
-                &[row.as_new()],
-            ),
-        )
-        .await?;
-        if revoked {
-            row.log(None, None);
-        }
+        let revoked = self
+            .revoke(context, &session, RevokeReason::Logout, now)
+            .await?;
         tracing::info!(revoked, "logged out");
         Ok(())
     }
@@ -255,28 +239,40 @@ impl AuthService {
         session: &SessionRecord,
         now: OffsetDateTime,
     ) -> Result<RefreshError, Fault> {
-        if !session.is_revoked() {
-            let inner = &self.inner;
-            let row = AuditRow::new(AuditEvent::RefreshReuseDetected, context, now)
-                .user(session.user_id)
-                .session(&session.id);
-            let revoked = guarded(
-                &inner.breaker,
-                sessions::revoke(
-                    &inner.pool,
-                    &session.id,
-                    RevokeReason::ReuseDetected,
-                    now,
-                    &[row.as_new()],
-                ),
-            )
-            .await?;
-            if revoked {
-                tracing::warn!("rotated refresh token reused: session revoked");
-                row.log(None, None);
-            }
+        if !session.is_revoked()
+            && self
+                .revoke(context, session, RevokeReason::ReuseDetected, now)
+                .await?
+        {
+            tracing::warn!("rotated refresh token reused: session revoked");
         }
         Ok(RefreshError::InvalidToken)
+    }
+
+    /// Revokes `session` for `reason`, with its audit event in the same transaction (a
+    /// logout, or a reuse detected). Returns whether it was still live.
+    async fn revoke(
+        &self,
+        context: &RequestContext,
+        session: &SessionRecord,
+        reason: RevokeReason,
+        now: OffsetDateTime,
+    ) -> Result<bool, Fault> {
+        let event = match reason {
+            RevokeReason::ReuseDetected => AuditEvent::RefreshReuseDetected,
+            _ => AuditEvent::Logout,
+        };
+        let row = AuditRow::new(event, context, now)
+            .user(session.user_id)
+            .session(&session.id);
+        let inner = &self.inner;
+        let events = [row.as_new()];
+        let revoke = sessions::revoke(&inner.pool, &session.id, reason, now, &events);
+        let revoked = guarded(&inner.breaker, revoke).await?;
+        if revoked {
+            row.log(None, None);
+        }
+        Ok(revoked)
     }
 }
 
