@@ -6,8 +6,7 @@ use std::sync::Arc;
 use actix_web::HttpServer;
 use actix_web::dev::{Server, ServerHandle};
 use auth_crypto::{
-    Argon2Params, Clock, CryptoError, JwtConfig, PasswordConfig, PasswordHasher, SystemClock,
-    TokenCodec,
+    Clock, CryptoError, JwtConfig, PasswordConfig, PasswordHasher, SystemClock, TokenCodec,
 };
 use auth_persistence::{DbConfig, DbPool, RepoError, run_migrations};
 use auth_resilience::{BreakerConfig, CircuitBreaker, RetryPolicy, retry};
@@ -36,6 +35,9 @@ pub enum StartupError {
     /// The crypto settings were refused.
     #[error("invalid crypto settings: {0}")]
     Crypto(#[from] CryptoError),
+    /// A password-hashing thread could not be started.
+    #[error("cannot start the password hashing threads: {0}")]
+    Hashing(#[source] std::io::Error),
     /// The address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -54,8 +56,8 @@ pub struct Application {
 }
 
 impl Application {
-    /// Builds the service with production password hashing (Argon2id, OWASP parameters, or
-    /// bcrypt cost 12 when `PASSWORD_HASH_SCHEME=bcrypt`).
+    /// Builds the service with production password hashing (Argon2id with the `ARGON2_*`
+    /// parameters, or bcrypt cost 12 when `PASSWORD_HASH_SCHEME=bcrypt`).
     ///
     /// # Errors
     ///
@@ -63,7 +65,8 @@ impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         let passwords = PasswordConfig {
             scheme: settings.password_hash_scheme,
-            argon2: Argon2Params::default(),
+            argon2: settings.argon2,
+            max_stored_m_cost_kib: settings.hashing_max_memory_kib,
             ..PasswordConfig::default()
         };
         Self::build_with(settings, passwords).await
@@ -166,6 +169,16 @@ pub async fn wire(settings: &Settings, passwords: PasswordConfig) -> Result<Wiri
         issuer: settings.jwt_issuer.clone(),
         audience: settings.jwt_audience.clone(),
     };
+    let hashing = settings.hashing;
+    tracing::info!(
+        threads = hashing.threads,
+        memory_kib = passwords.argon2.m_cost_kib,
+        queue_depth = hashing.queue_depth,
+        queue_timeout_ms = u64::try_from(hashing.queue_timeout.as_millis()).unwrap_or(u64::MAX),
+        "password hashing: {} threads × {} MiB",
+        hashing.threads,
+        passwords.argon2.m_cost_kib.div_ceil(1024),
+    );
     let auth = AuthService::new(AuthDeps {
         pool: pool.clone(),
         hasher: PasswordHasher::new(passwords)?,
@@ -176,13 +189,14 @@ pub async fn wire(settings: &Settings, passwords: PasswordConfig) -> Result<Wiri
             refresh_reuse_grace: settings.refresh_reuse_grace,
             device_token_ttl: settings.device_token_ttl,
             password_min_length: settings.password_min_length,
+            hashing,
             throttle: ThrottleConfig {
                 enabled: settings.rate_limit_enabled,
                 ..settings.throttle.clone()
             },
-            ..AuthConfig::default()
         },
-    });
+    })
+    .map_err(StartupError::Hashing)?;
     let trusted_proxies = settings.trusted_proxies.clone().into();
     Ok(Wiring {
         state: AppState {

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use auth_crypto::JwtAlgorithm;
 use auth_persistence::redact_url;
+use auth_services::HashingLimits;
 use secrecy::SecretString;
 
 use super::parse::{self, int_in};
@@ -61,6 +62,7 @@ impl Settings {
         let mut settings = Self::defaults();
         load_database(&env, &mut settings)?;
         load_tokens(&env, &mut settings)?;
+        load_hashing(&env, &mut settings)?;
         load_server(&env, &mut settings)?;
         load_docs(&env, &mut settings);
         check_timeout_below_grace(&settings)?;
@@ -146,6 +148,63 @@ fn load_tokens<F: Lookup>(env: &Env<F>, s: &mut Settings) -> Result<(), ConfigEr
     env.set("PASSWORD_MIN_LENGTH", &mut s.password_min_length, |t| {
         int_in(t, auth_services::PASSWORD_MIN_LENGTHS)
     })
+}
+
+/// OWASP's weakest accepted Argon2id memory, in KiB (7 MiB, with 5 iterations).
+const MIN_ARGON2_MEMORY_KIB: u32 = 7_168;
+/// OWASP's weakest accepted memory × iterations, in KiB passes (7 168 KiB × 5).
+const MIN_ARGON2_WORK: u64 = 35_840;
+
+/// `ARGON2_*` parameters of new hashes and `HASHING_*` limits of the hashing threads.
+fn load_hashing<F: Lookup>(env: &Env<F>, s: &mut Settings) -> Result<(), ConfigError> {
+    env.set("ARGON2_MEMORY_KIB", &mut s.argon2.m_cost_kib, |t| {
+        int_in(t, MIN_ARGON2_MEMORY_KIB..=1_048_576)
+    })?;
+    env.set("ARGON2_ITERATIONS", &mut s.argon2.t_cost, |t| {
+        int_in(t, 1..=20)
+    })?;
+    env.set("ARGON2_PARALLELISM", &mut s.argon2.p_cost, |t| {
+        int_in(t, 1..=16)
+    })?;
+    let work = u64::from(s.argon2.m_cost_kib) * u64::from(s.argon2.t_cost);
+    if work < MIN_ARGON2_WORK {
+        return Err(ConfigError::invalid(
+            "ARGON2_ITERATIONS",
+            &s.argon2.t_cost.to_string(),
+            format!(
+                "ARGON2_MEMORY_KIB × ARGON2_ITERATIONS must be at least {MIN_ARGON2_WORK} \
+                 (OWASP's minimum), got {} × {} = {work}",
+                s.argon2.m_cost_kib, s.argon2.t_cost
+            ),
+        ));
+    }
+    env.set(
+        "HASHING_MAX_MEMORY_KIB",
+        &mut s.hashing_max_memory_kib,
+        |t| int_in(t, 1..=1_048_576),
+    )?;
+    if s.hashing_max_memory_kib < s.argon2.m_cost_kib {
+        return Err(ConfigError::Conflict {
+            var: "ARGON2_MEMORY_KIB",
+            other: "HASHING_MAX_MEMORY_KIB",
+            why: format!(
+                "{} KiB is over {} KiB, so new hashes would be refused",
+                s.argon2.m_cost_kib, s.hashing_max_memory_kib
+            ),
+        });
+    }
+    // The thread count first: the default queue depth follows it.
+    env.set("HASHING_THREADS", &mut s.hashing, |t| {
+        int_in(t, 1..=256).map(HashingLimits::for_threads)
+    })?;
+    env.set("HASHING_QUEUE_DEPTH", &mut s.hashing.queue_depth, |t| {
+        int_in(t, 0..=1_000_000)
+    })?;
+    env.set(
+        "HASHING_QUEUE_TIMEOUT_MS",
+        &mut s.hashing.queue_timeout,
+        |t| int_in(t, 1..=60_000).map(Duration::from_millis),
+    )
 }
 
 /// Listening, HTTP limits, CORS, proxies and logging.

@@ -5,9 +5,9 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use actix_web::http::header::HeaderName;
-use auth_crypto::{HashScheme, JwtAlgorithm};
+use auth_crypto::{Argon2Params, HashScheme, JwtAlgorithm};
 use auth_persistence::DbConfig;
-use auth_services::ThrottleConfig;
+use auth_services::{HashingLimits, ThrottleConfig};
 use ipnet::IpNet;
 use secrecy::SecretString;
 use tracing::level_filters::LevelFilter;
@@ -87,6 +87,17 @@ pub struct Settings {
     pub password_hash_scheme: HashScheme,
     /// `PASSWORD_MIN_LENGTH`: shortest password registration accepts, 8 to 64; default 8.
     pub password_min_length: usize,
+    /// `ARGON2_MEMORY_KIB`, `ARGON2_ITERATIONS`, `ARGON2_PARALLELISM`: Argon2id parameters of
+    /// new hashes; default OWASP's 19 456 KiB, 2, 1. At least OWASP's weakest equivalent:
+    /// 7 168 KiB and memory × iterations of 35 840 or more.
+    pub argon2: Argon2Params,
+    /// `HASHING_MAX_MEMORY_KIB`: largest Argon2 memory a stored hash may ask for; stored
+    /// hashes over it are unusable (refused like a wrong password, logged). Default 65 536.
+    pub hashing_max_memory_kib: u32,
+    /// `HASHING_THREADS`, `HASHING_QUEUE_DEPTH`, `HASHING_QUEUE_TIMEOUT_MS`: the hashing
+    /// threads (default: one per core) and the queue in front of them (default 64 per thread,
+    /// waiting at most 2000 ms).
+    pub hashing: HashingLimits,
     /// `RATE_LIMIT_ENABLED`: throttle sign-in attempts; default true.
     pub rate_limit_enabled: bool,
     /// `RATE_LIMIT_*`: the throttling limits. Its `enabled` flag is ignored: `rate_limit_enabled`
@@ -145,6 +156,9 @@ impl Settings {
             jwt_audience: None,
             password_hash_scheme: HashScheme::Argon2id,
             password_min_length: 8,
+            argon2: Argon2Params::default(),
+            hashing_max_memory_kib: 65_536,
+            hashing: HashingLimits::default(),
             rate_limit_enabled: true,
             throttle: ThrottleConfig::default(),
             trusted_proxies: Vec::new(),
@@ -206,6 +220,9 @@ impl fmt::Debug for Settings {
             .field("jwt_audience", &self.jwt_audience)
             .field("password_hash_scheme", &self.password_hash_scheme)
             .field("password_min_length", &self.password_min_length)
+            .field("argon2", &self.argon2)
+            .field("hashing_max_memory_kib", &self.hashing_max_memory_kib)
+            .field("hashing", &self.hashing)
             .field("rate_limit_enabled", &self.rate_limit_enabled)
             .field("throttle", &self.throttle)
             .field("trusted_proxies", &self.trusted_proxies)

@@ -82,7 +82,8 @@ async fn app_without_database() -> impl actix_web::dev::Service<
         breaker: Arc::new(CircuitBreaker::new("database", BreakerConfig::default())),
         clock,
         config: AuthConfig::default(),
-    });
+    })
+    .unwrap();
     // Borrow the HTTP settings of a working wiring.
     let sqlite = auth_persistence::test_support::TestDb::sqlite().await;
     let mut ok_settings = Settings::for_tests();

@@ -64,7 +64,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::CryptoError;
 pub use opaque::{random_token, sha256_hex};
 pub use password::{
-    Argon2Params, HashScheme, HashedPassword, PasswordConfig, PasswordForm, PasswordHasher,
-    Verification, normalize_password,
+    Argon2Params, HashScheme, HashedPassword, HashingMemory, PasswordConfig, PasswordForm,
+    PasswordHasher, Verification, normalize_password,
 };
 pub use token::{Claims, IssuedToken, JwtAlgorithm, JwtConfig, TokenCodec, TokenKind};

@@ -58,17 +58,23 @@ pub(crate) struct Inner {
 }
 
 impl AuthService {
-    /// Builds the service once; share it behind its internal `Arc` by cloning.
-    pub fn new(deps: AuthDeps) -> Self {
+    /// Builds the service once, starting its password-hashing threads (each allocates its
+    /// Argon2 memory now); share it behind its internal `Arc` by cloning. The threads stop
+    /// when the last clone is dropped.
+    ///
+    /// # Errors
+    ///
+    /// The OS error when a hashing thread cannot be started.
+    pub fn new(deps: AuthDeps) -> std::io::Result<Self> {
         let auditor = Auditor::new(deps.pool.clone(), deps.breaker.clone(), deps.clock.clone());
-        let hashing = HashingPool::new(deps.hasher, deps.config.hashing_concurrency);
+        let hashing = HashingPool::start(&deps.hasher, deps.config.hashing)?;
         let throttle = Throttle::new(
             deps.pool.clone(),
             deps.breaker.clone(),
             deps.clock.clone(),
             deps.config.throttle.clone(),
         );
-        Self {
+        Ok(Self {
             inner: Arc::new(Inner {
                 pool: deps.pool,
                 hashing,
@@ -79,7 +85,7 @@ impl AuthService {
                 clock: deps.clock,
                 config: deps.config,
             }),
-        }
+        })
     }
 
     /// Account look-ups sharing this service's pool and breaker.
@@ -135,7 +141,8 @@ impl AuthService {
     /// shorter than [`AuthConfig::password_min_length`](crate::AuthConfig) or the configured
     /// scheme cannot take it (bcrypt over 72 bytes); [`RegisterError::RateLimited`]
     /// when the client's address spent its budget; [`RegisterError::Fault`] when the
-    /// infrastructure fails. Nothing is written on error.
+    /// infrastructure fails, or [`Fault::Overloaded`] at once when password hashing is
+    /// saturated. Nothing is written on error.
     #[tracing::instrument(name = "auth.register", skip_all, fields(user_id = tracing::field::Empty, session_id = tracing::field::Empty))]
     pub async fn register(
         &self,
@@ -151,17 +158,19 @@ impl AuthService {
                 Invalid::field("password", format!("must be {min} to {max} characters")).into(),
             );
         }
+        // A hashing thread first: a shed registration leaves no trace.
+        let slot = inner.hashing.slot().await?;
         inner
             .throttle
             .spend(Budget::Register, context.client_ip)
             .await?;
-        let hash = inner.hashing.hash(input.password.secret().clone()).await?;
+        let hash = slot.hash(input.password.secret().clone()).await?;
         let now = inner.clock.now();
         let user = NewUser {
             email: input.email.as_str(),
             username: input.username.as_str(),
             hashed_password: hash.as_str(),
-            // `HashingPool::hash` (and `PasswordHasher::hash`) hash the NFKC form.
+            // `Slot::hash` (and `PasswordHasher::hash`) hash the NFKC form.
             password_normalized: true,
             now,
         };

@@ -2,7 +2,7 @@
 
 use time::Duration;
 
-use crate::ThrottleConfig;
+use crate::{HashingLimits, ThrottleConfig};
 
 /// Behaviour of [`AuthService`](crate::AuthService).
 #[derive(Debug, Clone)]
@@ -10,9 +10,9 @@ pub struct AuthConfig {
     /// How long after a rotation the previous refresh token may still be presented (two tabs
     /// refreshing at once) and get the same successor instead of revoking the session.
     pub refresh_reuse_grace: Duration,
-    /// How many password hashes may be computed at once; further sign-ins queue. Defaults to
-    /// the number of cores, so a login flood queues instead of exhausting memory.
-    pub hashing_concurrency: usize,
+    /// Password-hashing threads and the queue in front of them: a login flood queues, then is
+    /// shed, instead of exhausting memory.
+    pub hashing: HashingLimits,
     /// Throttling and lockout limits.
     pub throttle: ThrottleConfig,
     /// How long a device token, issued at sign-in, is recognised.
@@ -26,7 +26,7 @@ impl Default for AuthConfig {
     fn default() -> Self {
         Self {
             refresh_reuse_grace: Duration::seconds(10),
-            hashing_concurrency: std::thread::available_parallelism().map_or(2, usize::from),
+            hashing: HashingLimits::default(),
             throttle: ThrottleConfig::default(),
             device_token_ttl: Duration::days(90),
             password_min_length: 8,

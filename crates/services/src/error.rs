@@ -16,6 +16,8 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// How long a client should wait after a database outage when nothing more precise is known.
 const UNAVAILABLE_RETRY_AFTER: Duration = Duration::from_secs(5);
+/// How long a client should wait after its sign-in was shed: the queue moves within a second.
+const OVERLOADED_RETRY_AFTER: Duration = Duration::from_secs(1);
 
 /// The infrastructure under an operation failed. `Display` never shows the cause, which is
 /// kept as [`source`](std::error::Error::source) for logs.
@@ -30,6 +32,11 @@ pub enum Fault {
         /// Time until the breaker lets a trial call through.
         retry_after: Duration,
     },
+    /// Every password-hashing worker is busy and the queue in front of them is full, or the
+    /// wait for one ran out. Nothing was read or written: the request was shed before it
+    /// touched the database or any throttling counter, so it is not a failed attempt.
+    #[error("password hashing overloaded")]
+    Overloaded,
     /// Anything else: an unexpected database answer, a failed hash or signature.
     #[error("internal failure")]
     Internal(#[source] BoxError),
@@ -47,6 +54,7 @@ impl Fault {
         match self {
             Self::Unavailable(_) => Some(UNAVAILABLE_RETRY_AFTER),
             Self::CircuitOpen { retry_after } => Some(*retry_after),
+            Self::Overloaded => Some(OVERLOADED_RETRY_AFTER),
             Self::Internal(_) => None,
         }
     }

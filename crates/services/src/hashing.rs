@@ -1,22 +1,70 @@
-//! Password hashing off the async workers, a bounded number at a time.
+//! Password hashing on a fixed set of threads with a fixed memory budget, behind a bounded
+//! queue that sheds load instead of growing.
 //!
-//! Argon2id is deliberately slow and memory-hard: it runs on Tokio's blocking pool, behind a
-//! semaphore sized to the cores, carrying the caller's tracing span.
+//! Argon2id is deliberately slow and memory-hard. Each hashing thread owns one
+//! [`HashingMemory`] for the configured parameters and reuses it, so the memory spent on
+//! hashing is exactly `threads × m_cost` however many sign-ins arrive, and no hash allocates.
+//! A request first takes a [`Slot`]: at most `queue_depth` requests wait for one, each at most
+//! `queue_timeout`; any more are refused at once with [`Fault::Overloaded`], before they touch
+//! the database or a throttling counter.
 
-use std::sync::Arc;
+use std::panic::AssertUnwindSafe;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use auth_crypto::{CryptoError, HashedPassword, PasswordForm, PasswordHasher, Verification};
+use auth_crypto::{
+    CryptoError, HashedPassword, HashingMemory, PasswordForm, PasswordHasher, Verification,
+};
 use secrecy::SecretString;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 
 use crate::error::{Fault, Invalid, RegisterError};
+
+/// How many passwords are hashed at once and how many requests may wait for it.
+///
+/// ```
+/// use auth_services::HashingLimits;
+///
+/// let limits = HashingLimits::for_threads(2);
+/// assert_eq!(limits.queue_depth, 128);
+/// assert_eq!(limits.queue_timeout.as_millis(), 2000);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HashingLimits {
+    /// Hashing threads, each with its own Argon2 memory (default: the number of cores).
+    pub threads: usize,
+    /// Requests that may wait for a thread; more are shed at once (default: 64 per thread).
+    pub queue_depth: usize,
+    /// The longest a request waits for a thread before it is shed (default: 2 s).
+    pub queue_timeout: Duration,
+}
+
+impl HashingLimits {
+    /// `threads` hashing threads with the default queue for them.
+    pub fn for_threads(threads: usize) -> Self {
+        let threads = threads.max(1);
+        Self {
+            threads,
+            queue_depth: 64 * threads,
+            queue_timeout: Duration::from_secs(2),
+        }
+    }
+}
+
+impl Default for HashingLimits {
+    /// One thread per core.
+    fn default() -> Self {
+        Self::for_threads(std::thread::available_parallelism().map_or(2, usize::from))
+    }
+}
 
 /// Why a new password could not be hashed.
 #[derive(Debug)]
 pub(crate) enum HashError {
     /// The scheme cannot take this password (bcrypt over 72 bytes).
     Invalid(Invalid),
-    /// The hashing backend failed.
+    /// The hashing backend failed or is overloaded.
     Fault(Fault),
 }
 
@@ -29,80 +77,298 @@ impl From<HashError> for RegisterError {
     }
 }
 
-/// The hasher and the permits that bound its concurrency.
-#[derive(Debug, Clone)]
+impl From<Fault> for HashError {
+    fn from(fault: Fault) -> Self {
+        Self::Fault(fault)
+    }
+}
+
+/// Work a hashing thread runs with its hasher and its memory.
+type Job = Box<dyn FnOnce(&PasswordHasher, &mut HashingMemory) + Send>;
+
+/// The hashing threads and the queue in front of them.
+#[derive(Debug)]
 pub(crate) struct HashingPool {
-    hasher: PasswordHasher,
-    permits: Arc<Semaphore>,
+    jobs: mpsc::Sender<Job>,
+    /// Permits for the requests waiting or hashing: `threads + queue_depth`.
+    admitted: Arc<Semaphore>,
+    /// Permits for the requests hashing: `threads`.
+    workers: Arc<Semaphore>,
+    queue_timeout: Duration,
 }
 
 impl HashingPool {
-    pub(crate) fn new(hasher: PasswordHasher, concurrency: usize) -> Self {
-        Self {
-            hasher,
-            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+    /// Starts `limits.threads` hashing threads, each allocating its memory once, up front.
+    /// They stop when the pool is dropped.
+    ///
+    /// # Errors
+    ///
+    /// The OS error when a thread cannot be started.
+    pub(crate) fn start(hasher: &PasswordHasher, limits: HashingLimits) -> std::io::Result<Self> {
+        let threads = limits.threads.max(1);
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        for index in 0..threads {
+            let (hasher, queue) = (hasher.clone(), queue.clone());
+            std::thread::Builder::new()
+                .name(format!("hashing-{index}"))
+                .spawn(move || work(&hasher, &queue))?;
         }
+        Ok(Self {
+            jobs,
+            admitted: Arc::new(Semaphore::new(threads + limits.queue_depth)),
+            workers: Arc::new(Semaphore::new(threads)),
+            queue_timeout: limits.queue_timeout,
+        })
     }
 
-    async fn run<T: Send + 'static>(
-        &self,
-        work: impl FnOnce(&PasswordHasher) -> T + Send + 'static,
-    ) -> Result<T, Fault> {
-        // The permit travels with the work: if the caller goes away (a timeout, a closed
-        // connection), the hashing goes on and keeps its place until it is done.
-        let permit = self
-            .permits
-            .clone()
-            .acquire_owned()
+    /// Waits for a hashing thread: refused at once with [`Fault::Overloaded`] when the queue
+    /// is full, and after `queue_timeout` when no thread frees up in time.
+    ///
+    /// Take the slot before anything else a request does, so a shed request leaves no trace.
+    /// The slot reserves its thread until it is used or dropped.
+    pub(crate) async fn slot(&self) -> Result<Slot<'_>, Fault> {
+        let admitted = self.admitted.clone().try_acquire_owned();
+        let admitted = admitted.map_err(|_| overloaded("the hashing queue is full"))?;
+        let worker = tokio::time::timeout(self.queue_timeout, self.workers.clone().acquire_owned());
+        let worker = worker
             .await
+            .map_err(|_| overloaded("no hashing thread freed up in time"))?
             .map_err(Fault::internal)?;
-        let hasher = self.hasher.clone();
-        let span = tracing::Span::current();
-        tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            span.in_scope(|| work(&hasher))
+        Ok(Slot {
+            pool: self,
+            permits: (admitted, worker),
         })
-        .await
-        .map_err(Fault::internal)
+    }
+
+    /// Hashes a new password as soon as a slot is free: [`slot`](Self::slot), then
+    /// [`Slot::hash`].
+    pub(crate) async fn hash(&self, password: SecretString) -> Result<HashedPassword, HashError> {
+        self.slot().await?.hash(password).await
+    }
+}
+
+fn overloaded(why: &'static str) -> Fault {
+    tracing::warn!(reason = why, "sign-in shed: password hashing is saturated");
+    Fault::Overloaded
+}
+
+/// One hashing thread: takes jobs until the pool is gone. A job that panics is contained, so
+/// the thread and its memory stay in service.
+fn work(hasher: &PasswordHasher, queue: &Mutex<mpsc::Receiver<Job>>) {
+    let mut memory = HashingMemory::for_config(hasher.config());
+    loop {
+        let job = match queue.lock() {
+            Ok(receiver) => receiver.recv(),
+            Err(_) => return,
+        };
+        let Ok(job) = job else { return };
+        let ran = std::panic::catch_unwind(AssertUnwindSafe(|| job(hasher, &mut memory)));
+        if ran.is_err() {
+            tracing::error!("a password hashing job panicked; its request fails");
+        }
+    }
+}
+
+/// A reserved hashing thread: one hash or verification, then it is free again.
+#[derive(Debug)]
+pub(crate) struct Slot<'a> {
+    pool: &'a HashingPool,
+    permits: (OwnedSemaphorePermit, OwnedSemaphorePermit),
+}
+
+impl Slot<'_> {
+    async fn run<T: Send + 'static>(
+        self,
+        work: impl FnOnce(&PasswordHasher, &mut HashingMemory) -> T + Send + 'static,
+    ) -> Result<T, Fault> {
+        let (reply, answer) = oneshot::channel();
+        let span = tracing::Span::current();
+        let permits = self.permits;
+        let job: Job = Box::new(move |hasher, memory| {
+            // A caller that went away (closed connection, timeout) needs no work done.
+            if reply.is_closed() {
+                return;
+            }
+            let outcome = span.in_scope(|| work(hasher, memory));
+            // The thread is free before the caller hears back, so a caller that takes the
+            // next slot as soon as it has its answer finds it free.
+            drop(permits);
+            let _ = reply.send(outcome);
+        });
+        let sent = self.pool.jobs.send(job);
+        sent.map_err(|_| Fault::internal("the password hashing threads are gone"))?;
+        answer.await.map_err(Fault::internal)
     }
 
     /// Hashes the NFKC form of a new password with the configured scheme.
-    pub(crate) async fn hash(&self, password: SecretString) -> Result<HashedPassword, HashError> {
-        match self.run(move |h| h.hash(&password)).await {
-            Ok(Ok(hash)) => Ok(hash),
-            Ok(Err(CryptoError::PasswordTooLong { max_bytes })) => Err(HashError::Invalid(
+    pub(crate) async fn hash(self, password: SecretString) -> Result<HashedPassword, HashError> {
+        match self
+            .run(move |h, memory| h.hash_in(&password, memory))
+            .await?
+        {
+            Ok(hash) => Ok(hash),
+            Err(CryptoError::PasswordTooLong { max_bytes }) => Err(HashError::Invalid(
                 Invalid::field("password", format!("must be at most {max_bytes} bytes")),
             )),
-            Ok(Err(other)) => Err(HashError::Fault(Fault::internal(other))),
-            Err(fault) => Err(HashError::Fault(fault)),
+            Err(other) => Err(HashError::Fault(Fault::internal(other))),
         }
     }
 
     /// Verifies `password` against `stored`, made from the `form` of the password: exactly one
     /// verification whatever the form. A stored hash that cannot be used (malformed,
-    /// hostile parameters) counts as a mismatch after a dummy verification, so the answer and
-    /// its timing stay those of a wrong password. A failing hashing backend is an internal
-    /// error, not a wrong password.
+    /// parameters over the limits) counts as a mismatch after a dummy verification, so the
+    /// answer and its timing stay those of a wrong password. A failing hashing backend is an
+    /// internal error, not a wrong password.
     pub(crate) async fn verify(
-        &self,
+        self,
         password: SecretString,
         stored: String,
         form: PasswordForm,
     ) -> Result<Verification, Fault> {
-        self.run(move |h| match h.verify(&password, &stored, form) {
-            Err(CryptoError::MalformedHash | CryptoError::HostileHash) => {
-                tracing::error!("stored password hash is unusable; treating as a mismatch");
-                h.dummy_verify(&password);
-                Ok(Verification::Mismatch)
-            }
-            other => other,
-        })
+        self.run(
+            move |h, memory| match h.verify_in(&password, &stored, form, memory) {
+                Err(CryptoError::MalformedHash | CryptoError::HostileHash) => {
+                    tracing::error!("stored password hash is unusable; treating as a mismatch");
+                    h.dummy_verify_in(&password, memory);
+                    Ok(Verification::Mismatch)
+                }
+                other => other,
+            },
+        )
         .await?
         .map_err(Fault::internal)
     }
 
     /// Spends the time of one verification for an account that does not exist.
-    pub(crate) async fn dummy_verify(&self, password: SecretString) -> Result<(), Fault> {
-        self.run(move |h| h.dummy_verify(&password)).await
+    pub(crate) async fn dummy_verify(self, password: SecretString) -> Result<(), Fault> {
+        self.run(move |h, memory| h.dummy_verify_in(&password, memory))
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use auth_crypto::{PasswordConfig, PasswordForm, PasswordHasher, Verification};
+    use secrecy::SecretString;
+
+    use super::{HashingLimits, HashingPool};
+    use crate::error::Fault;
+
+    fn pool(limits: HashingLimits) -> HashingPool {
+        let hasher = PasswordHasher::new(PasswordConfig::for_tests()).unwrap();
+        HashingPool::start(&hasher, limits).unwrap()
+    }
+
+    fn secret(s: &str) -> SecretString {
+        SecretString::from(s)
+    }
+
+    #[tokio::test]
+    async fn hashes_and_verifies_on_the_hashing_threads() {
+        let pool = pool(HashingLimits::for_threads(2));
+        let stored = pool.hash(secret("pw-one-two")).await.unwrap();
+        let slot = pool.slot().await.unwrap();
+        let thread = slot
+            .run(|_, _| std::thread::current().name().map(str::to_owned))
+            .await
+            .unwrap();
+        assert!(thread.unwrap().starts_with("hashing-"));
+        let verdict = pool.slot().await.unwrap().verify(
+            secret("pw-one-two"),
+            stored.into_string(),
+            PasswordForm::Normalized,
+        );
+        assert!(verdict.await.unwrap().is_match());
+    }
+
+    #[tokio::test]
+    async fn every_job_reuses_the_memory_of_its_thread() {
+        let pool = pool(HashingLimits::for_threads(1));
+        let mut seen = Vec::new();
+        for _ in 0..3 {
+            let slot = pool.slot().await.unwrap();
+            let address = slot.run(|_, memory| std::ptr::from_ref(memory) as usize);
+            seen.push(address.await.unwrap());
+        }
+        assert!(seen.windows(2).all(|pair| pair[0] == pair[1]), "{seen:?}");
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_sheds_at_once() {
+        let limits = HashingLimits {
+            threads: 1,
+            queue_depth: 1,
+            queue_timeout: Duration::from_secs(30),
+        };
+        let pool = pool(limits);
+        let _hashing = pool.slot().await.unwrap();
+        let waiting = pool.slot();
+        tokio::pin!(waiting);
+        assert!(
+            futures_poll_once(waiting.as_mut()).await.is_none(),
+            "the second request waits in the queue"
+        );
+        let started = std::time::Instant::now();
+        let shed = pool.slot().await.unwrap_err();
+        assert!(matches!(shed, Fault::Overloaded), "{shed:?}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[tokio::test]
+    async fn a_request_waiting_longer_than_the_timeout_is_shed() {
+        let limits = HashingLimits {
+            threads: 1,
+            queue_depth: 8,
+            queue_timeout: Duration::from_millis(200),
+        };
+        let pool = pool(limits);
+        let _hashing = pool.slot().await.unwrap();
+        let started = std::time::Instant::now();
+        let shed = pool.slot().await.unwrap_err();
+        assert!(matches!(shed, Fault::Overloaded), "{shed:?}");
+        assert!(started.elapsed() >= Duration::from_millis(200));
+    }
+
+    #[tokio::test]
+    async fn a_freed_slot_lets_the_next_request_in() {
+        let limits = HashingLimits {
+            threads: 1,
+            queue_depth: 0,
+            queue_timeout: Duration::from_secs(30),
+        };
+        let pool = pool(limits);
+        let first = pool.slot().await.unwrap();
+        assert!(matches!(pool.slot().await, Err(Fault::Overloaded)));
+        first.dummy_verify(secret("x")).await.unwrap();
+        let verdict = pool.slot().await.unwrap().verify(
+            secret("x"),
+            "not a hash".to_owned(),
+            PasswordForm::Normalized,
+        );
+        assert_eq!(verdict.await.unwrap(), Verification::Mismatch);
+    }
+
+    #[tokio::test]
+    async fn a_panicking_job_leaves_the_thread_in_service() {
+        let pool = pool(HashingLimits::for_threads(1));
+        let failed = pool.slot().await.unwrap().run(|_, _| panic!("boom"));
+        assert!(matches!(failed.await, Err(Fault::Internal(_))));
+        let stored = pool.hash(secret("still here")).await.unwrap();
+        assert!(stored.as_str().starts_with("$argon2id$"));
+    }
+
+    /// Polls `future` once: `Some` if it is ready, `None` if it waits.
+    async fn futures_poll_once<F: std::future::Future + Unpin>(future: F) -> Option<F::Output> {
+        let mut future = future;
+        std::future::poll_fn(|cx| {
+            std::task::Poll::Ready(match std::pin::Pin::new(&mut future).poll(cx) {
+                std::task::Poll::Ready(value) => Some(value),
+                std::task::Poll::Pending => None,
+            })
+        })
+        .await
     }
 }

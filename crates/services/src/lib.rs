@@ -11,8 +11,9 @@
 //!
 //! Operations that throttle or audit take a [`RequestContext`] (request id, client address).
 //!
-//! Password hashing runs on the blocking pool behind a semaphore; every database call goes
-//! through the circuit breaker, whose open state surfaces as `SERVICE_UNAVAILABLE`, never as a
+//! Password hashing runs on a fixed set of threads with a fixed memory budget, behind a bounded
+//! queue that sheds sign-ins it cannot serve in time ([`HashingLimits`], [`Fault::Overloaded`]);
+//! every database call goes through the circuit breaker, whose open state surfaces as `SERVICE_UNAVAILABLE`, never as a
 //! failed sign-in.
 //!
 //! # Example
@@ -39,7 +40,7 @@
 //!     breaker: Arc::new(CircuitBreaker::new("database", BreakerConfig::default())),
 //!     clock,
 //!     config: AuthConfig::default(),
-//! });
+//! })?;
 //!
 //! let pw = || SecretString::from("a long passphrase");
 //! let request = RequestContext::default();
@@ -77,6 +78,7 @@ pub use domain::{
 pub use error::{
     AdminError, BoxError, Fault, Invalid, LoginError, RefreshError, RegisterError, TokenError,
 };
+pub use hashing::HashingLimits;
 pub use ids::{SessionId, UserId};
 pub use output::{AuthSession, Principal, User};
 pub use throttle::ThrottleConfig;

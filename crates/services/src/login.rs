@@ -84,7 +84,9 @@ impl AuthService {
     /// [`LoginError::InvalidCredentials`] for an unknown user, a wrong password, an inactive
     /// or a locked account alike; [`LoginError::RateLimited`] when a throttling layer refuses
     /// the attempt before its password is checked; [`LoginError::Fault`] when the
-    /// infrastructure fails (never disguised as a credentials failure).
+    /// infrastructure fails (never disguised as a credentials failure), or
+    /// [`Fault::Overloaded`](crate::Fault::Overloaded) at once when password hashing is
+    /// saturated, before anything is read or counted.
     #[tracing::instrument(name = "auth.login", skip_all, fields(user_id = tracing::field::Empty, session_id = tracing::field::Empty))]
     pub async fn login(
         &self,
@@ -93,6 +95,8 @@ impl AuthService {
     ) -> Result<AuthSession, LoginError> {
         let inner = &self.inner;
         let ip = context.client_ip;
+        // A hashing thread first: a shed sign-in reads and counts nothing.
+        let slot = inner.hashing.slot().await?;
         inner.throttle.spend(Budget::Login, ip).await?;
         let found = self.find_account(&input.identifier).await?;
         // Looked up whether or not the account exists, so both cost the same.
@@ -109,7 +113,7 @@ impl AuthService {
         let (admission, reservation) = self.admit(ip, bucket.clone()).await?;
         let account = bucket.account();
         let Some(user) = found else {
-            inner.hashing.dummy_verify(input.password).await?;
+            slot.dummy_verify(input.password).await?;
             reservation.keep();
             return self
                 .refuse(context, admission, Refused::UnknownUser, None)
@@ -123,8 +127,7 @@ impl AuthService {
         } else {
             PasswordForm::Raw
         };
-        let verdict = inner
-            .hashing
+        let verdict = slot
             .verify(input.password.clone(), user.hashed_password.clone(), form)
             .await?;
         reservation.keep();

@@ -77,7 +77,7 @@ impl UserService {
             email: email.as_str(),
             username: username.as_str(),
             hashed_password: password_hash.as_str(),
-            // `HashingPool::hash` (and `PasswordHasher::hash`) hash the NFKC form.
+            // `PasswordHasher::hash` hashes the NFKC form.
             password_normalized: true,
             now: clock.now(),
         };

@@ -1,21 +1,36 @@
 //! Argon2 PHC strings: making argon2id hashes, and checking `$argon2id$` / `$argon2i$` ones
 //! after refusing parameters that would cost too much.
 
-use argon2::password_hash::Error as PhcError;
-use argon2::{
-    Algorithm, Argon2, PasswordHash, PasswordHasher as _, PasswordVerifier as _, Version,
-};
+use argon2::password_hash::phc::{Output, ParamsString, Salt};
+use argon2::password_hash::try_generate_salt;
+use argon2::{Algorithm, Argon2, Params, PasswordHash, Version};
 
-use super::config::{Argon2Params, HashScheme, MAX_ARGON2_M_COST_KIB, MAX_ARGON2_T_COST};
+use super::config::{Argon2Params, HashScheme, MAX_ARGON2_T_COST};
+use super::memory::HashingMemory;
 use super::{PasswordConfig, Verification};
 use crate::CryptoError;
 
-/// Hashes `password` with argon2id v19, a fresh 16-byte salt and `params`.
-pub(super) fn hash(params: Argon2Params, password: &[u8]) -> Result<String, CryptoError> {
-    let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.to_argon2()?);
-    let phc = argon2
-        .hash_password(password)
+/// Hashes `password` with argon2id v19, a fresh 16-byte salt and `params`, in `memory` when it
+/// is big enough.
+pub(super) fn hash(
+    params: Argon2Params,
+    password: &[u8],
+    memory: &mut HashingMemory,
+) -> Result<String, CryptoError> {
+    let params = params.to_argon2()?;
+    let salt = try_generate_salt().map_err(|e| CryptoError::HashFailed(e.into()))?;
+    let salt = Salt::new(&salt).map_err(|e| CryptoError::HashFailed(e.into()))?;
+    let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+    let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+    compute(&argon2, password, salt.as_ref(), &mut out, memory)
         .map_err(|e| CryptoError::HashFailed(e.into()))?;
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(&params).map_err(|e| CryptoError::HashFailed(e.into()))?,
+        salt: Some(salt),
+        hash: Some(Output::new(&out).map_err(|e| CryptoError::HashFailed(e.into()))?),
+    };
     Ok(phc.to_string())
 }
 
@@ -24,18 +39,46 @@ pub(super) fn verify(
     config: &PasswordConfig,
     password: &[u8],
     stored: &str,
+    memory: &mut HashingMemory,
 ) -> Result<Verification, CryptoError> {
-    let parsed = Stored::parse(stored)?;
-    match Argon2::default().verify_password(password, &parsed.hash) {
-        Ok(()) => Ok(Verification::Match {
+    let parsed = Stored::parse(stored, config.max_stored_m_cost_kib)?;
+    let (Some(salt), Some(expected)) = (&parsed.hash.salt, &parsed.hash.hash) else {
+        return Err(CryptoError::MalformedHash);
+    };
+    let argon2 = Argon2::new(parsed.algorithm, parsed.version, parsed.params.clone());
+    let mut out = [0u8; Output::MAX_LENGTH];
+    let out = &mut out[..expected.len()];
+    compute(&argon2, password, salt.as_ref(), out, memory).map_err(|e| match e {
+        argon2::Error::OutOfMemory => CryptoError::HashFailed(e.into()),
+        _ => CryptoError::MalformedHash,
+    })?;
+    let computed = Output::new(out).map_err(|_| CryptoError::MalformedHash)?;
+    // `Output` compares in constant time.
+    if computed == *expected {
+        Ok(Verification::Match {
             needs_rehash: parsed.needs_rehash(config),
-        }),
-        Err(PhcError::PasswordInvalid) => Ok(Verification::Mismatch),
-        Err(e @ (PhcError::OutOfMemory | PhcError::Internal | PhcError::Crypto)) => {
-            Err(CryptoError::HashFailed(e.into()))
-        }
-        Err(_) => Err(CryptoError::MalformedHash),
+        })
+    } else {
+        Ok(Verification::Mismatch)
     }
+}
+
+/// Runs `argon2` into `out`, in `memory` when it is big enough, else in a one-off allocation
+/// (a stored hash with more memory than the configured parameters, within the cap).
+fn compute(
+    argon2: &Argon2<'_>,
+    password: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+    memory: &mut HashingMemory,
+) -> Result<(), argon2::Error> {
+    let needed = argon2.params().block_count();
+    if let Some(blocks) = memory.blocks(needed) {
+        return argon2.hash_password_into_with_memory(password, salt, out, blocks);
+    }
+    let mut one_off = HashingMemory::with_blocks(needed);
+    let blocks = one_off.blocks(needed).ok_or(argon2::Error::OutOfMemory)?;
+    argon2.hash_password_into_with_memory(password, salt, out, blocks)
 }
 
 /// A parsed argon2 hash whose parameters are within limits.
@@ -47,7 +90,7 @@ struct Stored {
 }
 
 impl Stored {
-    fn parse(stored: &str) -> Result<Self, CryptoError> {
+    fn parse(stored: &str, max_m_cost_kib: u32) -> Result<Self, CryptoError> {
         let hash = PasswordHash::new(stored).map_err(|_| CryptoError::MalformedHash)?;
         let Ok(algorithm @ (Algorithm::Argon2id | Algorithm::Argon2i)) =
             Algorithm::new(hash.algorithm.as_str())
@@ -60,7 +103,7 @@ impl Stored {
             return Err(CryptoError::MalformedHash);
         }
         let params = argon2::Params::try_from(&hash).map_err(|_| CryptoError::MalformedHash)?;
-        if params.m_cost() > MAX_ARGON2_M_COST_KIB || params.t_cost() > MAX_ARGON2_T_COST {
+        if params.m_cost() > max_m_cost_kib || params.t_cost() > MAX_ARGON2_T_COST {
             tracing::warn!(
                 m_cost_kib = params.m_cost(),
                 t_cost = params.t_cost(),

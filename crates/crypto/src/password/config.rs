@@ -7,6 +7,8 @@ use crate::CryptoError;
 
 /// Largest argon2 memory cost accepted, in KiB (1 GiB), for configuration and stored hashes.
 pub(crate) const MAX_ARGON2_M_COST_KIB: u32 = 1_048_576;
+/// Default cap on the argon2 memory a stored hash may ask for, in KiB (64 MiB).
+pub(crate) const DEFAULT_MAX_STORED_M_COST_KIB: u32 = 65_536;
 /// Largest argon2 time cost (passes) accepted, for configuration and stored hashes.
 pub(crate) const MAX_ARGON2_T_COST: u32 = 20;
 /// Smallest bcrypt cost the algorithm defines.
@@ -105,6 +107,13 @@ impl Argon2Params {
         argon2::Params::new(self.m_cost_kib, self.t_cost, self.p_cost, None)
             .map_err(|e| CryptoError::InvalidConfig(format!("argon2 parameters: {e}")))
     }
+
+    /// How many 1 KiB blocks a hash with these parameters works in (`m_cost_kib` rounded
+    /// down to a multiple of `4 × p_cost`).
+    pub(crate) fn block_count(self) -> usize {
+        self.to_argon2()
+            .map_or(self.m_cost_kib as usize, |params| params.block_count())
+    }
 }
 
 /// How [`PasswordHasher`](crate::PasswordHasher) makes new hashes.
@@ -125,6 +134,11 @@ pub struct PasswordConfig {
     pub argon2: Argon2Params,
     /// bcrypt cost (4 to 16), used when `scheme` is [`HashScheme::Bcrypt`].
     pub bcrypt_cost: u32,
+    /// Largest argon2 memory, in KiB, a *stored* hash may ask for (default 65 536, 64 MiB; at
+    /// least `argon2.m_cost_kib`, at most 1 GiB). A stored hash over it is refused as
+    /// [`CryptoError::HostileHash`] before any hashing, so a planted hash cannot make one
+    /// verification allocate more than this.
+    pub max_stored_m_cost_kib: u32,
 }
 
 impl Default for PasswordConfig {
@@ -134,6 +148,7 @@ impl Default for PasswordConfig {
             scheme: HashScheme::Argon2id,
             argon2: Argon2Params::default(),
             bcrypt_cost: 12,
+            max_stored_m_cost_kib: DEFAULT_MAX_STORED_M_COST_KIB,
         }
     }
 }
@@ -153,6 +168,7 @@ impl PasswordConfig {
                 p_cost: 1,
             },
             bcrypt_cost: MIN_BCRYPT_COST,
+            max_stored_m_cost_kib: DEFAULT_MAX_STORED_M_COST_KIB,
         }
     }
 
@@ -163,6 +179,12 @@ impl PasswordConfig {
     /// [`CryptoError::InvalidConfig`] naming the parameter out of range.
     pub(crate) fn validate(&self) -> Result<(), CryptoError> {
         self.argon2.to_argon2()?;
+        if !(self.argon2.m_cost_kib..=MAX_ARGON2_M_COST_KIB).contains(&self.max_stored_m_cost_kib) {
+            return Err(CryptoError::InvalidConfig(format!(
+                "the cap on stored argon2 memory must be {} to {MAX_ARGON2_M_COST_KIB} KiB, got {}",
+                self.argon2.m_cost_kib, self.max_stored_m_cost_kib
+            )));
+        }
         if !(MIN_BCRYPT_COST..=MAX_BCRYPT_COST).contains(&self.bcrypt_cost) {
             return Err(CryptoError::InvalidConfig(format!(
                 "bcrypt cost must be {MIN_BCRYPT_COST} to {MAX_BCRYPT_COST}, got {}",
@@ -227,6 +249,7 @@ mod tests {
                 p_cost: 4,
             },
             bcrypt_cost: 16,
+            max_stored_m_cost_kib: 1_048_576,
             ..PasswordConfig::default()
         };
         config.validate().unwrap();

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use secrecy::{ExposeSecret as _, SecretString};
 
 use super::{
-    HashScheme, HashedPassword, PasswordConfig, PasswordForm, Verification, argon, legacy_bcrypt,
-    normalize_password,
+    HashScheme, HashedPassword, HashingMemory, PasswordConfig, PasswordForm, Verification, argon,
+    legacy_bcrypt, normalize_password,
 };
 use crate::{CryptoError, random_token};
 
@@ -14,6 +14,10 @@ use crate::{CryptoError, random_token};
 ///
 /// It is CPU-bound and synchronous: async callers should run it on a blocking thread. Clones are
 /// cheap and share the precomputed dummy hash.
+///
+/// [`hash`](Self::hash), [`verify`](Self::verify) and [`dummy_verify`](Self::dummy_verify)
+/// allocate the Argon2 memory of each call; a thread that hashes over and over should own a
+/// [`HashingMemory`] and call the `_in` variants, which reuse it.
 ///
 /// ```
 /// use auth_crypto::{PasswordConfig, PasswordForm, PasswordHasher, Verification};
@@ -51,7 +55,8 @@ impl PasswordHasher {
     /// - [`CryptoError::HashFailed`] when the dummy hash cannot be made.
     pub fn new(config: PasswordConfig) -> Result<Self, CryptoError> {
         config.validate()?;
-        let dummy = hash_with(&config, random_token().as_bytes())?;
+        let mut memory = HashingMemory::for_config(&config);
+        let dummy = hash_with(&config, random_token().as_bytes(), &mut memory)?;
         Ok(Self {
             config,
             dummy: Arc::new(dummy),
@@ -65,10 +70,23 @@ impl PasswordHasher {
     ///
     /// - [`CryptoError::PasswordTooLong`] with bcrypt when `password` is over 72 bytes.
     /// - [`CryptoError::HashFailed`] when the backend fails.
-    #[tracing::instrument(name = "crypto.hash", level = "debug", skip_all, fields(scheme = %self.config.scheme))]
     pub fn hash(&self, password: &SecretString) -> Result<HashedPassword, CryptoError> {
+        self.hash_in(password, &mut self.memory())
+    }
+
+    /// [`hash`](Self::hash) in `memory` instead of a fresh allocation.
+    ///
+    /// # Errors
+    ///
+    /// As [`hash`](Self::hash).
+    #[tracing::instrument(name = "crypto.hash", level = "debug", skip_all, fields(scheme = %self.config.scheme))]
+    pub fn hash_in(
+        &self,
+        password: &SecretString,
+        memory: &mut HashingMemory,
+    ) -> Result<HashedPassword, CryptoError> {
         let normalized = normalize_password(password);
-        hash_with(&self.config, normalized.expose_secret().as_bytes())
+        hash_with(&self.config, normalized.expose_secret().as_bytes(), memory)
     }
 
     /// Checks `password` against a stored hash of any accepted scheme, made from the `form` of
@@ -84,15 +102,33 @@ impl PasswordHasher {
     /// # Errors
     ///
     /// - [`CryptoError::HostileHash`] when the stored parameters exceed the limits (argon2 memory
-    ///   over 1 GiB or more than 20 passes, bcrypt cost over 16); no hashing is done.
+    ///   over [`PasswordConfig::max_stored_m_cost_kib`] or more than 20 passes, bcrypt cost over
+    ///   16); no hashing is done.
     /// - [`CryptoError::MalformedHash`] when `stored` cannot be parsed or has an unknown scheme.
     /// - [`CryptoError::HashFailed`] when the backend fails.
-    #[tracing::instrument(name = "crypto.verify", level = "debug", skip_all)]
     pub fn verify(
         &self,
         password: &SecretString,
         stored: &str,
         form: PasswordForm,
+    ) -> Result<Verification, CryptoError> {
+        self.verify_in(password, stored, form, &mut self.memory())
+    }
+
+    /// [`verify`](Self::verify) in `memory` instead of a fresh allocation. A stored argon2
+    /// hash that needs more memory than `memory` holds (but no more than the cap) is verified
+    /// in a one-off allocation.
+    ///
+    /// # Errors
+    ///
+    /// As [`verify`](Self::verify).
+    #[tracing::instrument(name = "crypto.verify", level = "debug", skip_all)]
+    pub fn verify_in(
+        &self,
+        password: &SecretString,
+        stored: &str,
+        form: PasswordForm,
+        memory: &mut HashingMemory,
     ) -> Result<Verification, CryptoError> {
         let normalized = normalize_password(password);
         let password = match form {
@@ -100,7 +136,7 @@ impl PasswordHasher {
             PasswordForm::Raw => password.expose_secret().as_bytes(),
         };
         if stored.starts_with("$argon2") {
-            argon::verify(&self.config, password, stored)
+            argon::verify(&self.config, password, stored, memory)
         } else if legacy_bcrypt::is_bcrypt(stored) {
             legacy_bcrypt::verify(&self.config, password, stored)
         } else {
@@ -114,7 +150,17 @@ impl PasswordHasher {
     /// Call it when the user is unknown or inactive, so that such an answer takes as long as a
     /// wrong password and response times do not reveal which accounts exist.
     pub fn dummy_verify(&self, password: &SecretString) {
-        let verdict = self.verify(password, self.dummy.as_str(), PasswordForm::Normalized);
+        self.dummy_verify_in(password, &mut self.memory());
+    }
+
+    /// [`dummy_verify`](Self::dummy_verify) in `memory` instead of a fresh allocation.
+    pub fn dummy_verify_in(&self, password: &SecretString, memory: &mut HashingMemory) {
+        let verdict = self.verify_in(
+            password,
+            self.dummy.as_str(),
+            PasswordForm::Normalized,
+            memory,
+        );
         let _ = std::hint::black_box(verdict);
     }
 
@@ -122,11 +168,23 @@ impl PasswordHasher {
     pub fn config(&self) -> &PasswordConfig {
         &self.config
     }
+
+    /// Fresh memory for one call of the allocating methods. bcrypt needs none.
+    fn memory(&self) -> HashingMemory {
+        match self.config.scheme {
+            HashScheme::Argon2id => HashingMemory::for_config(&self.config),
+            HashScheme::Bcrypt => HashingMemory::with_blocks(0),
+        }
+    }
 }
 
-fn hash_with(config: &PasswordConfig, password: &[u8]) -> Result<HashedPassword, CryptoError> {
+fn hash_with(
+    config: &PasswordConfig,
+    password: &[u8],
+    memory: &mut HashingMemory,
+) -> Result<HashedPassword, CryptoError> {
     let hash = match config.scheme {
-        HashScheme::Argon2id => argon::hash(config.argon2, password)?,
+        HashScheme::Argon2id => argon::hash(config.argon2, password, memory)?,
         HashScheme::Bcrypt => legacy_bcrypt::hash(config.bcrypt_cost, password)?,
     };
     Ok(HashedPassword::new(hash))

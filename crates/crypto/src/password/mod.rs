@@ -5,9 +5,11 @@ mod config;
 mod hashed;
 mod hasher;
 mod legacy_bcrypt;
+mod memory;
 mod normalize;
 
 pub use config::{Argon2Params, HashScheme, PasswordConfig};
 pub use hashed::{HashedPassword, Verification};
 pub use hasher::PasswordHasher;
+pub use memory::HashingMemory;
 pub use normalize::{PasswordForm, normalize_password};

@@ -57,6 +57,7 @@ fn service_with_passwords(
         clock,
         config,
     })
+    .unwrap()
 }
 
 fn service(db: &TestDb) -> (AuthService, ManualClock) {

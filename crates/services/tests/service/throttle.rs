@@ -6,8 +6,8 @@ use auth_crypto::{Argon2Params, PasswordConfig};
 use auth_persistence::test_support::TestDb;
 use auth_persistence::{db_test, throttles};
 use auth_services::{
-    AuthConfig, AuthService, AuthSession, LoginError, LoginInput, RegisterError, RequestContext,
-    ThrottleConfig, UserRef,
+    AuthConfig, AuthService, AuthSession, Fault, HashingLimits, LoginError, LoginInput,
+    RegisterError, RequestContext, ThrottleConfig, UserRef,
 };
 use futures::future::join_all;
 use time::{Duration, OffsetDateTime};
@@ -52,6 +52,15 @@ fn config(throttle: ThrottleConfig) -> AuthConfig {
     }
 }
 
+/// `config` with a hashing queue long enough for a whole burst: these tests count what the
+/// throttle lets through, so nothing may be shed before it.
+fn burst_config(throttle: ThrottleConfig) -> AuthConfig {
+    let mut burst = config(throttle);
+    burst.hashing.queue_depth = 10_000;
+    burst.hashing.queue_timeout = std::time::Duration::from_secs(600);
+    burst
+}
+
 fn clock() -> ManualClock {
     ManualClock::new(OffsetDateTime::now_utc() - Duration::hours(1))
 }
@@ -75,7 +84,7 @@ db_test!(async fn five_failures_from_one_address_then_429_with_a_doubling_back_o
 });
 
 db_test!(async fn a_parallel_burst_gets_no_more_guesses_than_the_limit(db) {
-    let auth = service_with(db.pool().clone(), clock(), AuthConfig::default());
+    let auth = service_with(db.pool().clone(), clock(), burst_config(ThrottleConfig::default()));
     register(&auth).await;
     let burst = (0..200).map(|_| {
         let auth = auth.clone();
@@ -322,7 +331,7 @@ db_test!(async fn a_burst_from_many_networks_locks_and_counts_only_the_checked_a
         account_lock_after: 5,
         ..ThrottleConfig::default()
     };
-    let auth = service_with(db.pool().clone(), clock(), config(throttle));
+    let auth = service_with(db.pool().clone(), clock(), burst_config(throttle));
     let registered = register(&auth).await;
     let burst = wrong_password_burst(&auth, 1_000, 200).await;
     assert_eq!(burst.checked + burst.limited, 1_000);
@@ -357,4 +366,33 @@ db_test!(async fn addresses_of_one_network_share_its_budget(db) {
         assert!(matches!(err, RegisterError::RateLimited { .. }), "{err:?}");
         auth.register(&at(other), register_input(&format!("{tag}5@example.com"), &format!("{tag}5"))).await.unwrap();
     }
+});
+
+db_test!(async fn a_shed_sign_in_is_answered_at_once_and_counts_nothing(db) {
+    let mut shedding = config(ThrottleConfig::default());
+    // One hashing thread and no queue: of a parallel burst, one is checked at a time and
+    // the others are shed at once.
+    shedding.hashing = HashingLimits {
+        threads: 1,
+        queue_depth: 0,
+        queue_timeout: std::time::Duration::from_secs(30),
+    };
+    let auth = service_with(db.pool().clone(), clock(), shedding);
+    let registered = register(&auth).await;
+    let burst = (0..40).map(|n| {
+        let auth = auth.clone();
+        async move { login_from(&auth, &format!("10.0.{n}.7"), "wrong password").await.unwrap_err() }
+    });
+    let errors = join_all(burst).await;
+    let shed = errors.iter().filter(|e| matches!(e, LoginError::Fault(Fault::Overloaded))).count();
+    let checked = errors.iter().filter(|e| kind(e) == "InvalidCredentials").count();
+    assert_eq!(shed + checked, 40, "{errors:?}");
+    assert!(shed > 0 && checked > 0, "shed {shed}, checked {checked}");
+    let overloaded = LoginError::Fault(Fault::Overloaded);
+    let LoginError::Fault(fault) = &overloaded else { unreachable!() };
+    assert_eq!(fault.retry_after(), Some(std::time::Duration::from_secs(1)));
+    // Only the checked attempts left a failure in the trail and the counters.
+    let account = format!("acct:user={}", registered.user.id.get());
+    assert_eq!(count(db, &account).await, i64::try_from(checked).unwrap());
+    assert_eq!(audited(db, "login_failed").await, checked);
 });
