@@ -71,7 +71,7 @@ impl From<PrimitiveDateTime> for DbTime {
 ///
 /// Database failures as [`RepoError::Unavailable`] or [`RepoError::Database`].
 pub async fn append(pool: &DbPool, event: NewAuditEvent<'_>) -> Result<(), RepoError> {
-    let mut pooled = pool.get().await?;
+    let mut pooled = pool.writer().await?;
     append_on(&mut pooled.conn(), &[event]).await
 }
 

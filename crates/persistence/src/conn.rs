@@ -4,11 +4,14 @@
 //! expanded into one match arm per backend. Multi-statement writes go through
 //! [`in_transaction!`]; on SQLite every such transaction here starts with a write, so it takes
 //! the write lock at once and the busy timeout applies instead of a "database is locked" error.
+//! Writes check their connection out with `DbPool::writer`, which on SQLite queues them in the
+//! process first, so they rarely meet in SQLite's sleeping busy handler at all.
 
 use diesel::SqliteConnection;
 use diesel_async::AsyncPgConnection;
 use diesel_async::pooled_connection::deadpool::Object;
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
+use tokio::sync::OwnedMutexGuard;
 
 /// SQLite behind diesel-async's wrapper, which runs each query on the blocking pool.
 pub(crate) type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
@@ -18,7 +21,11 @@ pub(crate) type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
 #[expect(clippy::large_enum_variant, reason = "short-lived, one per call")]
 pub(crate) enum PooledConn {
     Postgres(Object<AsyncPgConnection>),
-    Sqlite(Object<SqliteConn>),
+    Sqlite {
+        conn: Object<SqliteConn>,
+        /// The writer's turn, when checked out for a write; released with the connection.
+        _turn: Option<OwnedMutexGuard<()>>,
+    },
 }
 
 /// A borrowed connection: a pooled one, or the inside of a transaction.
@@ -32,7 +39,7 @@ impl PooledConn {
     pub(crate) fn conn(&mut self) -> Conn<'_> {
         match self {
             Self::Postgres(c) => Conn::Postgres(c),
-            Self::Sqlite(c) => Conn::Sqlite(c),
+            Self::Sqlite { conn, .. } => Conn::Sqlite(conn),
         }
     }
 }
@@ -60,7 +67,7 @@ macro_rules! in_transaction {
                 })
                 .await
             }
-            $crate::conn::PooledConn::Sqlite(c) => {
+            $crate::conn::PooledConn::Sqlite { conn: c, .. } => {
                 c.transaction::<_, $crate::RepoError, _>(async |tx| {
                     let $conn = &mut $crate::conn::Conn::Sqlite(tx);
                     $body

@@ -6,6 +6,9 @@ use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfi
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use futures::FutureExt as _;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Mutex;
 
 use crate::conn::{PooledConn, SqliteConn, on_conn};
 use crate::{Backend, DbConfig, RepoError};
@@ -22,7 +25,17 @@ pub struct DbPool {
 #[derive(Clone)]
 enum Inner {
     Postgres(Pool<AsyncPgConnection>),
-    Sqlite(Pool<SqliteConn>),
+    Sqlite(Pool<SqliteConn>, Writer),
+}
+
+/// SQLite takes one writer at a time. Writers that collide inside SQLite wait in its busy
+/// handler, which sleeps 1, 2, 5, 10… ms between tries; writers queued here instead wait
+/// their exact turn, without sleeping and without holding a connection.
+#[derive(Clone)]
+struct Writer {
+    turn: Arc<Mutex<()>>,
+    /// How long a writer waits for its turn before the database counts as unavailable.
+    timeout: Duration,
 }
 
 /// How many connections the pool holds and how many are idle.
@@ -57,7 +70,11 @@ impl DbPool {
                     config.sqlite_path(),
                     manager_config,
                 );
-                Inner::Sqlite(build(manager, config)?)
+                let writer = Writer {
+                    turn: Arc::new(Mutex::new(())),
+                    timeout: config.acquire_timeout,
+                };
+                Inner::Sqlite(build(manager, config)?, writer)
             }
         };
         Ok(Self { inner })
@@ -67,7 +84,7 @@ impl DbPool {
     pub fn backend(&self) -> Backend {
         match self.inner {
             Inner::Postgres(_) => Backend::Postgres,
-            Inner::Sqlite(_) => Backend::Sqlite,
+            Inner::Sqlite(..) => Backend::Sqlite,
         }
     }
 
@@ -92,7 +109,7 @@ impl DbPool {
     pub fn status(&self) -> PoolStatus {
         let status = match &self.inner {
             Inner::Postgres(pool) => pool.status(),
-            Inner::Sqlite(pool) => pool.status(),
+            Inner::Sqlite(pool, _) => pool.status(),
         };
         PoolStatus {
             size: status.size,
@@ -105,15 +122,34 @@ impl DbPool {
     pub fn close(&self) {
         match &self.inner {
             Inner::Postgres(pool) => pool.close(),
-            Inner::Sqlite(pool) => pool.close(),
+            Inner::Sqlite(pool, _) => pool.close(),
         }
     }
 
-    /// Checks a connection out of the pool.
+    /// Checks a connection out of the pool, for reading.
     pub(crate) async fn get(&self) -> Result<PooledConn, RepoError> {
         Ok(match &self.inner {
             Inner::Postgres(pool) => PooledConn::Postgres(pool.get().await?),
-            Inner::Sqlite(pool) => PooledConn::Sqlite(pool.get().await?),
+            Inner::Sqlite(pool, _) => PooledConn::Sqlite {
+                conn: pool.get().await?,
+                _turn: None,
+            },
+        })
+    }
+
+    /// Checks a connection out of the pool for a write. On SQLite it first waits for the
+    /// writer's turn (at most the acquire timeout), held until the connection is returned.
+    pub(crate) async fn writer(&self) -> Result<PooledConn, RepoError> {
+        let Inner::Sqlite(pool, writer) = &self.inner else {
+            return self.get().await;
+        };
+        let turn = tokio::time::timeout(writer.timeout, writer.turn.clone().lock_owned());
+        let turn = turn
+            .await
+            .map_err(|_| RepoError::unavailable("timed out waiting for the SQLite writer"))?;
+        Ok(PooledConn::Sqlite {
+            conn: pool.get().await?,
+            _turn: Some(turn),
         })
     }
 }

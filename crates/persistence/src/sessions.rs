@@ -15,7 +15,7 @@ use crate::conn::{Conn, in_transaction, on_conn};
 use crate::db_time::{from_db, to_db};
 use crate::devices::NewDevice;
 use crate::schema::{sessions, users};
-use crate::users::{NewUser, UserRecord, insert_on as insert_on_users};
+use crate::users::{NewUser, UserRecord, UserRow, insert_on as insert_on_users};
 use crate::{DbPool, RepoError};
 
 /// A session as stored.
@@ -171,7 +171,7 @@ pub async fn create_user_with_session(
     session: NewSession<'_>,
     device: Option<NewDevice<'_>>,
 ) -> Result<(UserRecord, SessionRecord), RepoError> {
-    let mut pooled = pool.get().await?;
+    let mut pooled = pool.writer().await?;
     in_transaction!(&mut pooled, |conn| {
         let created = insert_on_users(conn, user).await?;
         let session = insert_on(conn, created.id, session).await?;
@@ -196,7 +196,7 @@ pub async fn open_for_login(
     login: Login<'_>,
     session: NewSession<'_>,
 ) -> Result<SessionRecord, RepoError> {
-    let mut pooled = pool.get().await?;
+    let mut pooled = pool.writer().await?;
     in_transaction!(&mut pooled, |conn| {
         // Only an active account: a deactivation that lands during the password check must
         // not be followed by a fresh session.
@@ -265,6 +265,27 @@ pub async fn find(pool: &DbPool, id: &str) -> Result<Option<SessionRecord>, Repo
     find_on(&mut pooled.conn(), id).await
 }
 
+/// Session `id` with its user, in one statement (live or not, active or not: the caller
+/// decides). `None` when the session does not exist.
+///
+/// # Errors
+///
+/// As [`find`].
+pub async fn find_with_user(
+    pool: &DbPool,
+    id: &str,
+) -> Result<Option<(SessionRecord, UserRecord)>, RepoError> {
+    let mut pooled = pool.get().await?;
+    let row: Option<(SessionRow, UserRow)> = on_conn!(pooled.conn(), |c| sessions::table
+        .inner_join(users::table)
+        .filter(sessions::id.eq(id))
+        .select((SessionRow::as_select(), UserRow::as_select()))
+        .first(c)
+        .await
+        .optional())?;
+    Ok(row.map(|(session, user)| (session.into(), user.into())))
+}
+
 async fn find_on(conn: &mut Conn<'_>, id: &str) -> Result<Option<SessionRecord>, RepoError> {
     let row: Option<SessionRow> = on_conn!(conn, |c| sessions::table
         .find(id)
@@ -290,7 +311,7 @@ pub async fn rotate(
     at: OffsetDateTime,
 ) -> Result<Rotation, RepoError> {
     let at = to_db(at);
-    let mut pooled = pool.get().await?;
+    let mut pooled = pool.writer().await?;
     let conn = &mut pooled.conn();
     let rotated: Option<SessionRow> = on_conn!(conn, |c| diesel::update(
         sessions::table
@@ -333,7 +354,7 @@ pub async fn revoke(
     events: &[NewAuditEvent<'_>],
 ) -> Result<bool, RepoError> {
     let at = to_db(at);
-    let mut pooled = pool.get().await?;
+    let mut pooled = pool.writer().await?;
     in_transaction!(&mut pooled, |conn| {
         let changed = on_conn!(conn, |c| diesel::update(
             sessions::table
@@ -364,7 +385,7 @@ pub async fn revoke_all_for_user(
     reason: RevokeReason,
     at: OffsetDateTime,
 ) -> Result<usize, RepoError> {
-    let mut pooled = pool.get().await?;
+    let mut pooled = pool.writer().await?;
     revoke_all_on(&mut pooled.conn(), user_id, reason, to_db(at)).await
 }
 

@@ -67,7 +67,7 @@ pub async fn hit(
     window_floor: OffsetDateTime,
 ) -> Result<Counter, RepoError> {
     let (now, floor) = (to_db(now), to_db(window_floor));
-    let mut pooled = pool.get().await?;
+    let mut pooled = pool.writer().await?;
     let row: CounterRow = match pooled.conn() {
         crate::conn::Conn::Postgres(c) => {
             diesel::sql_query(HIT_POSTGRES)
@@ -104,7 +104,7 @@ pub async fn block(
     until: Option<OffsetDateTime>,
 ) -> Result<(), RepoError> {
     let until = until.map(to_db);
-    let mut pooled = pool.get().await?;
+    let mut pooled = pool.writer().await?;
     on_conn!(pooled.conn(), |c| diesel::update(
         throttles::table.find(key)
     )
@@ -120,7 +120,7 @@ pub async fn block(
 ///
 /// As [`hit`].
 pub async fn clear(pool: &DbPool, key: &str) -> Result<bool, RepoError> {
-    let mut pooled = pool.get().await?;
+    let mut pooled = pool.writer().await?;
     Ok(clear_on(&mut pooled.conn(), key).await? > 0)
 }
 
@@ -162,7 +162,7 @@ pub async fn claim_slot(
     until: OffsetDateTime,
 ) -> Result<Result<(), OffsetDateTime>, RepoError> {
     let (now_db, until_db) = (to_db(now), to_db(until));
-    let mut pooled = pool.get().await?;
+    let mut pooled = pool.writer().await?;
     let conn = &mut pooled.conn();
     let claimed = on_conn!(conn, |c| diesel::update(
         throttles::table.find(key).filter(
@@ -192,7 +192,7 @@ pub async fn claim_slot(
 ///
 /// As [`hit`].
 pub async fn unhit(pool: &DbPool, key: &str) -> Result<(), RepoError> {
-    let mut pooled = pool.get().await?;
+    let mut pooled = pool.writer().await?;
     on_conn!(pooled.conn(), |c| diesel::update(
         throttles::table.find(key).filter(throttles::hits.gt(0_i64))
     )

@@ -170,7 +170,7 @@ pub async fn find_by_username(
 /// [`RepoError::Conflict`] when the email or username is taken, also when another request
 /// takes it at the same moment; otherwise as [`find_by_id`].
 pub async fn insert(pool: &DbPool, new: NewUser<'_>) -> Result<UserRecord, RepoError> {
-    let mut pooled = pool.get().await?;
+    let mut pooled = pool.writer().await?;
     insert_on(&mut pooled.conn(), new).await
 }
 
@@ -211,7 +211,7 @@ pub async fn update_password_hash(
     at: OffsetDateTime,
 ) -> Result<(), RepoError> {
     let at = to_db(at);
-    let mut pooled = pool.get().await?;
+    let mut pooled = pool.writer().await?;
     let changed = on_conn!(pooled.conn(), |c| diesel::update(users::table.find(id))
         .set((
             users::hashed_password.eq(hashed_password),
@@ -274,7 +274,7 @@ pub async fn set_active(
     event: NewAuditEvent<'_>,
 ) -> Result<(UserRecord, usize), RepoError> {
     let at = to_db(at);
-    let mut pooled = pool.get().await?;
+    let mut pooled = pool.writer().await?;
     in_transaction!(&mut pooled, |conn| {
         let user = touch_on(conn, key, at).await?;
         on_conn!(conn, |c| diesel::update(users::table.find(user.id))
@@ -317,7 +317,7 @@ pub async fn clear_counters(
     event: NewAuditEvent<'_>,
 ) -> Result<(UserRecord, usize), RepoError> {
     let at = to_db(at);
-    let mut pooled = pool.get().await?;
+    let mut pooled = pool.writer().await?;
     in_transaction!(&mut pooled, |conn| {
         let user = touch_on(conn, key, at).await?;
         let keys = counters(user.id);

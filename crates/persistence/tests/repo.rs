@@ -399,3 +399,34 @@ db_test!(async fn emails_that_collide_once_normalised_stop_the_migration_naming_
     assert_eq!(kept.email, "Jose\u{301}@Example.com", "nothing changed");
     assert!(run_migrations(db.config()).await.is_err(), "still refused at the next start");
 });
+
+/// Writers queue in the pool instead of colliding in SQLite: with SQLite's own busy timeout
+/// at 1 ms, a burst of parallel writes on all pooled connections still all succeeds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_sqlite_writes_take_turns_instead_of_failing_busy() {
+    let db = TestDb::sqlite().await;
+    let mut config = db.config().clone();
+    config.sqlite_busy_timeout = std::time::Duration::from_millis(1);
+    config.max_connections = 4;
+    let pool = DbPool::new(&config).unwrap();
+    let now = OffsetDateTime::now_utc();
+    let writes = (0..200).map(|n| {
+        let pool = pool.clone();
+        tokio::spawn(async move {
+            let key = format!("burst:{}", n % 7);
+            auth_persistence::throttles::hit(&pool, &key, now, now - Duration::hours(1)).await
+        })
+    });
+    for write in futures::future::join_all(writes).await {
+        write.unwrap().unwrap();
+    }
+    let mut total = 0;
+    for n in 0..7 {
+        let key = format!("burst:{n}");
+        total += auth_persistence::throttles::hits(&pool, &key)
+            .await
+            .unwrap()
+            .unwrap_or(0);
+    }
+    assert_eq!(total, 200);
+}

@@ -57,11 +57,13 @@ pub struct AuthSession {
     pub user: User,
 }
 
-/// Who an access token speaks for, once its session is known to be live.
+/// Who an access token speaks for, once its session is known to be live and its user active.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
     /// The user's key.
     pub user_id: UserId,
     /// The session the token belongs to.
     pub session_id: SessionId,
+    /// The user, as read with the session.
+    pub user: User,
 }

@@ -149,27 +149,31 @@ impl AuthService {
         Ok(())
     }
 
-    /// Checks an access token and that its session is still live.
+    /// Checks an access token, that its session is still live and that its user is active,
+    /// reading session and user in one statement.
     ///
     /// # Errors
     ///
     /// [`TokenError::TokenExpired`] past its expiry; [`TokenError::InvalidToken`] when it is
-    /// malformed, tampered with, a refresh token, or its session is revoked, over, or belongs
-    /// to someone else; [`TokenError::Fault`] when the infrastructure fails.
+    /// malformed, tampered with, a refresh token, its session is revoked, over, or belongs
+    /// to someone else, or its user is inactive or gone; [`TokenError::Fault`] when the
+    /// infrastructure fails.
     pub async fn authenticate(&self, access_token: &str) -> Result<Principal, TokenError> {
         let inner = &self.inner;
         let claims = self.verify(access_token, TokenKind::Access)?;
         let user_id = record_claims(&claims)?;
-        let session = guarded(&inner.breaker, sessions::find(&inner.pool, &claims.sid)).await?;
-        match session {
-            Some(session)
+        let found = sessions::find_with_user(&inner.pool, &claims.sid);
+        match guarded(&inner.breaker, found).await? {
+            Some((session, user))
                 if session.user_id == user_id
                     && !session.is_revoked()
-                    && session.expires_at > inner.clock.now() =>
+                    && session.expires_at > inner.clock.now()
+                    && user.is_active =>
             {
                 Ok(Principal {
                     user_id: UserId::new(user_id),
                     session_id: SessionId::new(session.id),
+                    user: User::from(user),
                 })
             }
             _ => Err(TokenError::InvalidToken),
@@ -180,23 +184,10 @@ impl AuthService {
     ///
     /// # Errors
     ///
-    /// As [`authenticate`](Self::authenticate), and [`TokenError::InvalidToken`] when the user
-    /// is inactive or gone.
+    /// As [`authenticate`](Self::authenticate).
     #[tracing::instrument(name = "auth.me", skip_all, fields(user_id = tracing::field::Empty, session_id = tracing::field::Empty))]
     pub async fn me(&self, access_token: &str) -> Result<User, TokenError> {
-        let principal = self.authenticate(access_token).await?;
-        self.profile(&principal).await
-    }
-
-    /// The profile of an authenticated caller.
-    ///
-    /// # Errors
-    ///
-    /// [`TokenError::InvalidToken`] when the user is inactive or gone; [`TokenError::Fault`]
-    /// when the infrastructure fails.
-    pub async fn profile(&self, principal: &Principal) -> Result<User, TokenError> {
-        let user = self.live_user(principal.user_id.get()).await?;
-        user.map(User::from).ok_or(TokenError::InvalidToken)
+        Ok(self.authenticate(access_token).await?.user)
     }
 
     /// The user `user_id` if it exists and is active.

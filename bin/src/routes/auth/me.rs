@@ -1,13 +1,11 @@
 //! `GET /auth/me`: the signed-in user.
 
-use actix_web::{HttpResponse, web};
+use actix_web::HttpResponse;
 
 use crate::dto::UserResponse;
-use crate::error::ApiError;
 use crate::extract::Authenticated;
 use crate::routes::no_store;
 use crate::routes::responses::BearerErrors;
-use crate::state::AppState;
 
 /// The user of the bearer access token.
 #[utoipa::path(get, path = "/auth/me", tag = "auth",
@@ -16,10 +14,7 @@ use crate::state::AppState;
         (status = 200, description = "The signed-in user", body = UserResponse),
         BearerErrors,
     ))]
-pub async fn me(
-    state: web::Data<AppState>,
-    caller: Authenticated,
-) -> Result<HttpResponse, ApiError> {
-    let profile = state.auth.profile(&caller.0).await?;
-    Ok(no_store(HttpResponse::Ok()).json(UserResponse::from(profile)))
+pub async fn me(Authenticated(caller): Authenticated) -> HttpResponse {
+    // The extractor read the user with the session: no further query.
+    no_store(HttpResponse::Ok()).json(UserResponse::from(caller.user))
 }
