@@ -292,6 +292,19 @@ mod tests {
     }
 
     #[test]
+    fn a_shed_sign_in_is_503_with_retry_after_one_second() {
+        for err in [
+            ApiError::from(LoginError::Fault(Fault::Overloaded)),
+            ApiError::from(RegisterError::Fault(Fault::Overloaded)),
+        ] {
+            assert_eq!(err.code(), ErrorCode::ServiceUnavailable);
+            let response = err.error_response();
+            assert_eq!(response.status(), 503);
+            assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "1");
+        }
+    }
+
+    #[test]
     fn debug_shows_the_cause_chain_and_display_only_the_safe_detail() {
         let err = ApiError::from(Fault::internal(std::io::Error::other("disk on fire")));
         assert_eq!(err.to_string(), "Internal server error");

@@ -14,7 +14,10 @@ fn example_entries() -> Vec<(String, String)> {
         .filter_map(|line| line.strip_prefix("# "))
         .filter_map(|line| line.split_once('='))
         .filter(|(name, _)| {
-            !name.is_empty() && name.bytes().all(|b| b.is_ascii_uppercase() || b == b'_')
+            !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
         })
         .map(|(name, value)| (name.to_owned(), value.to_owned()))
         .collect()

@@ -504,3 +504,84 @@ fn password_min_length_defaults_to_8_and_accepts_8_to_64() {
         );
     }
 }
+
+#[test]
+fn argon2_parameters_default_to_owasp_and_refuse_anything_weaker() {
+    let s = load(&[]).unwrap();
+    assert_eq!(
+        (s.argon2.m_cost_kib, s.argon2.t_cost, s.argon2.p_cost),
+        (19_456, 2, 1)
+    );
+    assert_eq!(s.hashing_max_memory_kib, 65_536);
+    let s = load(&[
+        ("ARGON2_MEMORY_KIB", "7168"),
+        ("ARGON2_ITERATIONS", "5"),
+        ("ARGON2_PARALLELISM", "2"),
+    ])
+    .unwrap();
+    assert_eq!(
+        (s.argon2.m_cost_kib, s.argon2.t_cost, s.argon2.p_cost),
+        (7_168, 5, 2)
+    );
+    for (vars, var) in [
+        (&[("ARGON2_MEMORY_KIB", "7167")][..], "ARGON2_MEMORY_KIB"),
+        (&[("ARGON2_ITERATIONS", "0")][..], "ARGON2_ITERATIONS"),
+        (&[("ARGON2_PARALLELISM", "0")][..], "ARGON2_PARALLELISM"),
+        // 7168 KiB needs 5 passes to reach OWASP's minimum work.
+        (
+            &[("ARGON2_MEMORY_KIB", "7168"), ("ARGON2_ITERATIONS", "4")][..],
+            "ARGON2_ITERATIONS",
+        ),
+        (&[("ARGON2_ITERATIONS", "1")][..], "ARGON2_ITERATIONS"),
+    ] {
+        let err = load(vars).unwrap_err();
+        assert!(
+            err.to_string().starts_with(&format!("invalid {var}=")),
+            "{err}"
+        );
+    }
+    let err = load(&[("ARGON2_MEMORY_KIB", "70000")]).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("ARGON2_MEMORY_KIB must be below HASHING_MAX_MEMORY_KIB"),
+        "{err}"
+    );
+    let s = load(&[
+        ("ARGON2_MEMORY_KIB", "70000"),
+        ("HASHING_MAX_MEMORY_KIB", "70000"),
+    ])
+    .unwrap();
+    assert_eq!(s.hashing_max_memory_kib, 70_000);
+}
+
+#[test]
+fn hashing_threads_set_the_default_queue_and_each_limit_can_be_set() {
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    let s = load(&[]).unwrap();
+    assert_eq!(s.hashing.threads, cores);
+    assert_eq!(s.hashing.queue_depth, 64 * cores);
+    assert_eq!(s.hashing.queue_timeout, Duration::from_secs(2));
+    let s = load(&[("HASHING_THREADS", "3")]).unwrap();
+    assert_eq!((s.hashing.threads, s.hashing.queue_depth), (3, 192));
+    let s = load(&[
+        ("HASHING_THREADS", "1"),
+        ("HASHING_QUEUE_DEPTH", "0"),
+        ("HASHING_QUEUE_TIMEOUT_MS", "250"),
+    ])
+    .unwrap();
+    assert_eq!(s.hashing.threads, 1);
+    assert_eq!(s.hashing.queue_depth, 0);
+    assert_eq!(s.hashing.queue_timeout, Duration::from_millis(250));
+    for (var, bad) in [
+        ("HASHING_THREADS", "0"),
+        ("HASHING_THREADS", "many"),
+        ("HASHING_QUEUE_DEPTH", "-1"),
+        ("HASHING_QUEUE_TIMEOUT_MS", "0"),
+    ] {
+        let err = load(&[(var, bad)]).unwrap_err();
+        assert!(
+            err.to_string().starts_with(&format!("invalid {var}=")),
+            "{err}"
+        );
+    }
+}
