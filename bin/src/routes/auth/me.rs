@@ -20,6 +20,6 @@ pub async fn me(
     state: web::Data<AppState>,
     caller: Authenticated,
 ) -> Result<HttpResponse, ApiError> {
-    let profile = state.auth.profile(&caller.0).await?;
+    let profile = state.auth.profile(&caller.0);
     Ok(no_store(HttpResponse::Ok()).json(UserResponse::from(profile)))
 }
