@@ -217,8 +217,11 @@ impl ChangePasswordRequest {
     ///
     /// [`Invalid`] naming `new_password`.
     pub fn into_input(self, min_length: usize) -> Result<PasswordChangeInput, Invalid> {
-        let input =
-            PasswordChangeInput::parse_with_min(self.current_password, self.new_password, min_length)?;
+        let input = PasswordChangeInput::parse_with_min(
+            self.current_password,
+            self.new_password,
+            min_length,
+        )?;
         Ok(input.with_device_token(self.device_token))
     }
 }

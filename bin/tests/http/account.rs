@@ -7,12 +7,17 @@ use auth_errors::ErrorCode;
 use auth_persistence::db_test;
 use serde_json::{Value, json};
 
-use crate::support::{PASSWORD, app, app_with, assert_error, post, register, register_body, send, settings};
+use crate::support::{
+    PASSWORD, app, app_with, assert_error, post, register, register_body, send, settings,
+};
 
 const NEW_PASSWORD: &str = "a brand new passphrase";
 
 fn bearer(tokens: &Value) -> (header::HeaderName, String) {
-    (header::AUTHORIZATION, format!("Bearer {}", tokens["access_token"].as_str().unwrap()))
+    (
+        header::AUTHORIZATION,
+        format!("Bearer {}", tokens["access_token"].as_str().unwrap()),
+    )
 }
 
 fn login_body(password: &str) -> Value {
@@ -28,14 +33,22 @@ fn get(path: &str, tokens: &Value) -> TestRequest {
 }
 
 fn delete(path: &str, tokens: &Value) -> TestRequest {
-    TestRequest::delete().uri(path).insert_header(bearer(tokens))
+    TestRequest::delete()
+        .uri(path)
+        .insert_header(bearer(tokens))
 }
 
 /// Asserts 401 `INVALID_TOKEN` with a Bearer challenge, as `/auth/me` answers.
 fn assert_challenged(response: &(actix_web::http::StatusCode, header::HeaderMap, Value)) {
     assert_error(response, 401, ErrorCode::InvalidToken);
-    let challenge = response.1.get(header::WWW_AUTHENTICATE).expect("a challenge");
-    assert!(challenge.to_str().unwrap().starts_with("Bearer"), "{challenge:?}");
+    let challenge = response
+        .1
+        .get(header::WWW_AUTHENTICATE)
+        .expect("a challenge");
+    assert!(
+        challenge.to_str().unwrap().starts_with("Bearer"),
+        "{challenge:?}"
+    );
 }
 
 db_test!(async fn a_password_change_answers_204_and_ends_the_other_sessions(db) {

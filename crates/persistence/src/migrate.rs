@@ -179,7 +179,11 @@ mod tests {
              VALUES ('c@x.io', 'c@x.io', 'c', 'c', 'h', '2024-01-01', '2024-01-01');",
         )
         .unwrap();
-        assert_eq!(count(&mut conn, "SELECT COUNT(*) AS n FROM sessions"), 0, "cascades again");
+        assert_eq!(
+            count(&mut conn, "SELECT COUNT(*) AS n FROM sessions"),
+            0,
+            "cascades again"
+        );
         assert_eq!(
             count(&mut conn, "SELECT MAX(id) AS n FROM users"),
             8,

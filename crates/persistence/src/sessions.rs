@@ -370,7 +370,10 @@ pub async fn find_with_user(
     Ok(row.map(|(session, user)| (session.into(), user.into())))
 }
 
-pub(crate) async fn find_on(conn: &mut Conn<'_>, id: &str) -> Result<Option<SessionRecord>, RepoError> {
+pub(crate) async fn find_on(
+    conn: &mut Conn<'_>,
+    id: &str,
+) -> Result<Option<SessionRecord>, RepoError> {
     let row: Option<SessionRow> = on_conn!(conn, |c| sessions::table
         .find(id)
         .select(SessionRow::as_select())

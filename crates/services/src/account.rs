@@ -66,7 +66,11 @@ impl AuthService {
                 input.device_token,
             )
             .await?;
-        let hash = match inner.hashing.hash(input.new_password.secret().clone()).await {
+        let hash = match inner
+            .hashing
+            .hash(input.new_password.secret().clone())
+            .await
+        {
             Ok(hash) => hash,
             Err(HashError::Invalid(invalid)) => return Err(on_new_password(invalid).into()),
             Err(HashError::Fault(fault)) => return Err(fault.into()),
@@ -86,8 +90,11 @@ impl AuthService {
             at: now,
             events: &events,
         };
-        let revoked = match guarded(&inner.breaker, accounts::change_password(&inner.pool, change))
-            .await
+        let revoked = match guarded(
+            &inner.breaker,
+            accounts::change_password(&inner.pool, change),
+        )
+        .await
         {
             // Changed, deactivated or deleted while the password was being checked: the
             // password proven is no longer the account's.
@@ -173,8 +180,13 @@ impl AuthService {
             .user(user_id)
             .session(principal.session_id.as_str());
         let events = [row.as_new()];
-        let revoke =
-            accounts::revoke_all_sessions(&inner.pool, user_id, RevokeReason::LogoutAll, now, &events);
+        let revoke = accounts::revoke_all_sessions(
+            &inner.pool,
+            user_id,
+            RevokeReason::LogoutAll,
+            now,
+            &events,
+        );
         let revoked = guarded(&inner.breaker, revoke).await?;
         row.log(None, None);
         tracing::info!(sessions_revoked = revoked, "signed out everywhere");
@@ -209,7 +221,12 @@ impl AuthService {
             counters: Throttle::user_keys(principal.user_id),
             event: row.as_new(),
         };
-        match guarded(&inner.breaker, accounts::delete_account(&inner.pool, deletion)).await {
+        match guarded(
+            &inner.breaker,
+            accounts::delete_account(&inner.pool, deletion),
+        )
+        .await
+        {
             Err(DbError::NotFound) => return Err(AccountError::InvalidCredentials),
             other => other?,
         }
@@ -269,7 +286,9 @@ impl AuthService {
             }
             (_, Verification::Mismatch) => Refused::WrongPassword,
         };
-        let refusal = self.refuse(context, admission, refused, Some(user.id)).await;
+        let refusal = self
+            .refuse(context, admission, refused, Some(user.id))
+            .await;
         Err(refusal.into())
     }
 }

@@ -9,18 +9,30 @@ use auth_persistence::{audit, throttles};
 use super::*;
 
 fn device(id: &'static str, token_hash: &'static str) -> NewDevice<'static> {
-    NewDevice { id, token_hash, now: now(), expires_at: now() + Duration::days(90) }
+    NewDevice {
+        id,
+        token_hash,
+        now: now(),
+        expires_at: now() + Duration::days(90),
+    }
 }
 
 /// A session opened at `at`.
 fn session_at(id: &str, at: OffsetDateTime) -> NewSession<'_> {
-    NewSession { now: at, ..new_session(id) }
+    NewSession {
+        now: at,
+        ..new_session(id)
+    }
 }
 
 /// Ann with session `s1`, and Bob with session `b1`.
 async fn ann_and_bob(db: &TestDb) -> (i64, i64) {
     let (ann, _) = user_with_session(db, "s1").await;
-    let bob = NewUser { email: "bob@example.com", username: "bob", ..super::ann() };
+    let bob = NewUser {
+        email: "bob@example.com",
+        username: "bob",
+        ..super::ann()
+    };
     let (bob, _) = sessions::create_user_with_session(db.pool(), bob, new_session("b1"), None)
         .await
         .unwrap();

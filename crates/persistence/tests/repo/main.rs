@@ -16,7 +16,10 @@ fn now() -> OffsetDateTime {
 }
 
 /// No client details.
-const CLIENT: sessions::Client<'static> = sessions::Client { ip: None, user_agent: None };
+const CLIENT: sessions::Client<'static> = sessions::Client {
+    ip: None,
+    user_agent: None,
+};
 
 /// An idle limit no session reaches.
 fn never() -> OffsetDateTime {

@@ -119,9 +119,16 @@ mod tests {
             let err = parse("an old passphrase", new).unwrap_err();
             assert_eq!(err.0.len(), 1);
             assert_eq!(err.0[0].field, "new_password");
-            assert!(err.0[0].message.starts_with(message), "{}", err.0[0].message);
+            assert!(
+                err.0[0].message.starts_with(message),
+                "{}",
+                err.0[0].message
+            );
         }
-        assert!(parse("x", "a brand new passphrase").is_ok(), "the current one is not judged");
+        assert!(
+            parse("x", "a brand new passphrase").is_ok(),
+            "the current one is not judged"
+        );
     }
 
     #[test]
@@ -132,6 +139,9 @@ mod tests {
         // U+FF41 is "a" once NFKC-normalised, as the hash sees it.
         let err = parse("a long passphrase", "\u{ff41} long passphrase").unwrap_err();
         assert_eq!(err.0[0].field, "new_password");
-        assert!(!format!("{err:?}").contains("passphrase"), "never echoes a password");
+        assert!(
+            !format!("{err:?}").contains("passphrase"),
+            "never echoes a password"
+        );
     }
 }

@@ -8,13 +8,15 @@ use auth_persistence::audit;
 use auth_persistence::db_test;
 use auth_persistence::test_support::TestDb;
 use auth_services::{
-    AccountDeletionInput, AccountError, AuthConfig, AuthService, AuthSession,
-    PasswordChangeInput, Principal, RequestContext, ThrottleConfig,
+    AccountDeletionInput, AccountError, AuthConfig, AuthService, AuthSession, PasswordChangeInput,
+    Principal, RequestContext, ThrottleConfig,
 };
 use secrecy::{ExposeSecret as _, SecretString};
 use time::Duration;
 
-use super::{ANON, ManualClock, PASSWORD, by_username, kind, register, register_input, service, service_with};
+use super::{
+    ANON, ManualClock, PASSWORD, by_username, kind, register, register_input, service, service_with,
+};
 
 const NEW_PASSWORD: &str = "a brand new passphrase";
 
@@ -33,10 +35,15 @@ fn deletion(password: &str) -> AccountDeletionInput {
 }
 
 async fn caller(auth: &AuthService, session: &AuthSession) -> Principal {
-    auth.authenticate(session.access_token.expose_secret()).await.unwrap()
+    auth.authenticate(session.access_token.expose_secret())
+        .await
+        .unwrap()
 }
 
-async fn login(auth: &AuthService, password: &str) -> Result<AuthSession, auth_services::LoginError> {
+async fn login(
+    auth: &AuthService,
+    password: &str,
+) -> Result<AuthSession, auth_services::LoginError> {
     auth.login(&ANON, by_username("ann", password)).await
 }
 
@@ -44,7 +51,9 @@ async fn login(auth: &AuthService, password: &str) -> Result<AuthSession, auth_s
 async fn events(db: &TestDb) -> Vec<(String, Option<i64>, Option<String>)> {
     let mut rows = audit::recent(db.pool(), 100).await.unwrap();
     rows.reverse();
-    rows.into_iter().map(|r| (r.event, r.user_id, r.session_id)).collect()
+    rows.into_iter()
+        .map(|r| (r.event, r.user_id, r.session_id))
+        .collect()
 }
 
 db_test!(async fn a_password_change_keeps_this_session_and_ends_every_other_one(db) {
@@ -271,6 +280,6 @@ db_test!(async fn a_password_change_racing_a_refresh_of_another_session_revokes_
         }
         let listed = auth.sessions(&me).await.unwrap();
         let ids: Vec<_> = listed.into_iter().map(|s| s.id).collect();
-        assert_eq!(ids, [mine.session_id.clone()], "round {round}: only the changing session is left");
+        assert_eq!(ids, std::slice::from_ref(&mine.session_id), "round {round}: only the changing session is left");
     }
 });
