@@ -1,7 +1,9 @@
 //! Account self-service over real HTTP: change the password, list and end sessions, sign out
 //! everywhere, delete the account.
 
-use auth_tests::{PASSWORD, Reply, Sessions, TestServer, TestUser, Tokens, api_test, assert_error};
+use auth_tests::{
+    PASSWORD, Reply, Sessions, TestDb, TestServer, TestUser, Tokens, api_test, assert_error,
+};
 use serde_json::{Value, json};
 
 const NEW_PASSWORD: &str = "a brand new passphrase";
@@ -231,5 +233,39 @@ api_test!(
         let left = sessions(server, &mine).await.sessions;
         assert_eq!(left.len(), 1);
         assert!(left[0].current);
+    }
+);
+
+api_test!(
+    async fn the_session_limit_and_the_idle_limit_end_sessions(db: &TestDb) {
+        let server = TestServer::spawn_with(db, |settings| {
+            settings.max_sessions_per_user = 2;
+            settings.session_idle = time::Duration::seconds(2);
+        })
+        .await;
+        let ann = TestUser::unique("Ann");
+        let oldest = ann.register(&server).await;
+        let middle = ann.login(&server).await;
+        let newest = ann.login(&server).await;
+        assert_challenged(&server.get_bearer("/auth/me", &oldest.access_token).await);
+        assert_eq!(sessions(&server, &newest).await.sessions.len(), 2);
+        // Keep the newest session in use; leave the middle one idle.
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(1_200)).await;
+        let newest = Tokens::from_reply(
+            &server
+                .post_json("/auth/refresh", &newest.refresh_body())
+                .await,
+            200,
+        );
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(1_200)).await;
+        let idle = server
+            .post_json("/auth/refresh", &middle.refresh_body())
+            .await;
+        assert_error(&idle, 401, "TOKEN_EXPIRED");
+        assert_challenged(&server.get_bearer("/auth/me", &middle.access_token).await);
+        let listed = sessions(&server, &newest).await.sessions;
+        assert_eq!(listed.len(), 1);
+        assert!(listed[0].current);
+        server.stop().await;
     }
 );

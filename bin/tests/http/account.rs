@@ -253,3 +253,33 @@ db_test!(async fn every_self_service_endpoint_challenges_a_missing_or_revoked_to
     let (status, ..) = send(&app, post("/auth/login", &login_body(PASSWORD))).await;
     assert_eq!(status, 200, "nothing was changed");
 });
+
+db_test!(async fn a_sign_in_beyond_max_sessions_per_user_ends_the_oldest(db) {
+    let mut limited = settings(db);
+    limited.max_sessions_per_user = 2;
+    let app = app_with(limited).await;
+    let oldest = register(&app).await;
+    let (_, _, middle) = send(&app, post("/auth/login", &login_body(PASSWORD))).await;
+    let (_, _, newest) = send(&app, post("/auth/login", &login_body(PASSWORD))).await;
+    assert_challenged(&send(&app, get("/auth/me", &oldest)).await);
+    let (status, _, listed) = send(&app, get("/auth/sessions", &newest)).await;
+    assert_eq!(status, 200, "{listed}");
+    assert_eq!(listed["sessions"].as_array().unwrap().len(), 2);
+    let (status, ..) = send(&app, get("/auth/me", &middle)).await;
+    assert_eq!(status, 200);
+});
+
+db_test!(async fn an_idle_session_is_over_for_refresh_and_bearer_alike(db) {
+    let mut idle = settings(db);
+    idle.session_idle = time::Duration::seconds(1);
+    let app = app_with(idle).await;
+    let tokens = register(&app).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1_200)).await;
+    let refresh = post("/auth/refresh", &json!({"refresh_token": tokens["refresh_token"]}));
+    assert_error(&send(&app, refresh).await, 401, ErrorCode::TokenExpired);
+    assert_challenged(&send(&app, get("/auth/sessions", &tokens)).await);
+    let (_, _, fresh) = send(&app, post("/auth/login", &login_body(PASSWORD))).await;
+    let (status, _, listed) = send(&app, get("/auth/sessions", &fresh)).await;
+    assert_eq!(status, 200, "{listed}");
+    assert_eq!(listed["sessions"].as_array().unwrap().len(), 1, "the idle session is not listed");
+});
