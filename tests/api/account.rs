@@ -1,9 +1,7 @@
 //! Account self-service over real HTTP: change the password, list and end sessions, sign out
 //! everywhere, delete the account.
 
-use auth_tests::{
-    PASSWORD, Reply, Sessions, TestDb, TestServer, TestUser, Tokens, api_test, assert_error,
-};
+use auth_tests::{PASSWORD, Reply, Sessions, TestServer, TestUser, Tokens, api_test, assert_error};
 use serde_json::{Value, json};
 
 const NEW_PASSWORD: &str = "a brand new passphrase";
