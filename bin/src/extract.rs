@@ -12,6 +12,7 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use auth_errors::{ErrorCode, FieldError};
 use auth_services::{AuthService, Principal, RequestContext};
+use tracing::Instrument as _;
 
 use crate::client_ip;
 use crate::error::ApiError;
@@ -70,7 +71,13 @@ impl FromRequest for Authenticated {
                 return Err(ApiError::internal("AuthService is not registered"));
             };
             let token = token.ok_or(ApiError::new(ErrorCode::InvalidToken))?;
-            let principal = auth.authenticate(&token).await?;
+            // Its own task: Actix drops the other extractors of a handler as soon as one
+            // fails (a body that is not JSON), and a database call dropped halfway through
+            // must not take the connection with it. The task finishes on its own.
+            let checking = async move { auth.authenticate(&token).await };
+            let principal = tokio::spawn(checking.instrument(tracing::Span::current()))
+                .await
+                .map_err(ApiError::internal)??;
             tracing::Span::current().record("user_id", principal.user_id.get());
             Ok(Self(principal))
         })

@@ -267,3 +267,21 @@ api_test!(
         server.stop().await;
     }
 );
+
+api_test!(
+    async fn a_body_that_is_not_json_is_refused_while_the_token_is_checked(server: &TestServer) {
+        let tokens = TestUser::unique("Ann").register(server).await;
+        // The body fails at once while the token's session is still being read: the read
+        // must finish on its own instead of failing the request (or the server's worker).
+        for _ in 0..5 {
+            let no_body = post_bearer(server, "/auth/password", &tokens, None).await;
+            assert_error(&no_body, 415, "UNSUPPORTED_MEDIA_TYPE");
+            let no_body = delete_bearer(server, "/auth/me", &tokens, None).await;
+            assert_error(&no_body, 415, "UNSUPPORTED_MEDIA_TYPE");
+        }
+        server
+            .get_bearer("/auth/me", &tokens.access_token)
+            .await
+            .expect_status(200);
+    }
+);
