@@ -77,7 +77,7 @@ pub fn build_app(
 fn cors(config: &HttpConfig) -> Cors {
     let request_id = config.request_id_header.clone();
     let mut cors = Cors::default()
-        .allowed_methods(["GET", "POST"])
+        .allowed_methods(["GET", "POST", "DELETE"])
         .allowed_headers([
             header::AUTHORIZATION,
             header::CONTENT_TYPE,

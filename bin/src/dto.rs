@@ -3,7 +3,10 @@
 //! Field limits in the schemas mirror the validation rules of `auth_services`, so a
 //! schema-driven client or fuzzer knows exactly what is accepted.
 
-use auth_services::{AuthSession, Invalid, LoginInput, RegisterInput, User};
+use auth_services::{
+    AccountDeletionInput, AuthSession, Invalid, LoginInput, PasswordChangeInput, RegisterInput,
+    Session, User,
+};
 use secrecy::{ExposeSecret as _, SecretString};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -188,4 +191,105 @@ pub struct RootResponse {
     /// Always `Auth Service API`.
     #[schema(example = "Auth Service API")]
     pub message: String,
+}
+
+/// `POST /auth/password` body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"current_password": "correct horse battery staple", "new_password": "a new and longer passphrase"}))]
+pub struct ChangePasswordRequest {
+    /// The account's password now; a wrong one counts as a failed sign-in.
+    #[schema(value_type = String, format = Password, min_length = 1, max_length = 128)]
+    pub current_password: SecretString,
+    /// `PASSWORD_MIN_LENGTH` (8 to 64, default 8; `minLength` shows the floor) to 128
+    /// characters, not a common password, and not the current one.
+    #[schema(value_type = String, format = Password, min_length = 8, max_length = 128)]
+    pub new_password: SecretString,
+    /// The device token of this device (or send the `device_token` cookie): it stays valid
+    /// while every other device token of the account is revoked.
+    #[schema(value_type = Option<String>)]
+    pub device_token: Option<SecretString>,
+}
+
+impl ChangePasswordRequest {
+    /// Validates the new password, with at least `min_length` characters.
+    ///
+    /// # Errors
+    ///
+    /// [`Invalid`] naming `new_password`.
+    pub fn into_input(self, min_length: usize) -> Result<PasswordChangeInput, Invalid> {
+        let input = PasswordChangeInput::parse_with_min(
+            self.current_password,
+            self.new_password,
+            min_length,
+        )?;
+        Ok(input.with_device_token(self.device_token))
+    }
+}
+
+/// `DELETE /auth/me` body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"password": "correct horse battery staple"}))]
+pub struct DeleteAccountRequest {
+    /// The account's password; a wrong one counts as a failed sign-in.
+    #[schema(value_type = String, format = Password, min_length = 1, max_length = 128)]
+    pub password: SecretString,
+    /// The device token of this device (or send the `device_token` cookie), for the
+    /// throttling bucket of the password check.
+    #[schema(value_type = Option<String>)]
+    pub device_token: Option<SecretString>,
+}
+
+impl From<DeleteAccountRequest> for AccountDeletionInput {
+    fn from(body: DeleteAccountRequest) -> Self {
+        Self::new(body.password).with_device_token(body.device_token)
+    }
+}
+
+/// One of the caller's live sessions (a sign-in and its refreshes).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SessionResponse {
+    /// The session's id: `DELETE /auth/sessions/{id}` ends it.
+    #[schema(format = "uuid", example = "0b6f2c1e-7d1a-4c3e-9f57-2a8e1c9d4b10")]
+    pub id: String,
+    /// When it opened (a registration or a login).
+    #[serde(with = "auth_errors::timestamp")]
+    #[schema(value_type = String, format = DateTime, example = "2024-01-15T10:30:45.123Z")]
+    pub created_at: OffsetDateTime,
+    /// When its refresh token was last used (its opening, if never).
+    #[serde(with = "auth_errors::timestamp")]
+    #[schema(value_type = String, format = DateTime, example = "2024-01-15T10:30:45.123Z")]
+    pub last_used_at: OffsetDateTime,
+    /// Its absolute end (it also ends after `SESSION_IDLE_DAYS` without a refresh).
+    #[serde(with = "auth_errors::timestamp")]
+    #[schema(value_type = String, format = DateTime, example = "2024-01-22T10:30:45.123Z")]
+    pub expires_at: OffsetDateTime,
+    /// The client's address at its opening or last refresh, if known.
+    #[schema(example = "203.0.113.7")]
+    pub ip: Option<String>,
+    /// The client's `User-Agent` then (at most 256 characters), if sent.
+    #[schema(max_length = 256, example = "Mozilla/5.0 (X11; Linux x86_64)")]
+    pub user_agent: Option<String>,
+    /// Whether this is the session of the presented access token.
+    pub current: bool,
+}
+
+impl From<Session> for SessionResponse {
+    fn from(session: Session) -> Self {
+        Self {
+            id: session.id.as_str().to_owned(),
+            created_at: session.created_at,
+            last_used_at: session.last_used_at,
+            expires_at: session.expires_at,
+            ip: session.ip,
+            user_agent: session.user_agent,
+            current: session.current,
+        }
+    }
+}
+
+/// `GET /auth/sessions` body.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SessionsResponse {
+    /// The caller's live sessions, newest first.
+    pub sessions: Vec<SessionResponse>,
 }

@@ -14,7 +14,8 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use auth_errors::{ErrorBody, ErrorCode, FieldError};
 use auth_services::{
-    AdminError, BoxError, Fault, Invalid, LoginError, RefreshError, RegisterError, TokenError,
+    AccountError, AdminError, BoxError, Fault, Invalid, LoginError, RefreshError, RegisterError,
+    TokenError,
 };
 
 /// A failure on its way to a client.
@@ -148,6 +149,19 @@ impl From<TokenError> for ApiError {
     }
 }
 
+impl From<AccountError> for ApiError {
+    fn from(err: AccountError) -> Self {
+        match err {
+            AccountError::Invalid(invalid) => invalid.into(),
+            AccountError::InvalidCredentials => Self::new(ErrorCode::InvalidCredentials),
+            AccountError::RateLimited { retry_after } => Self::rate_limited(retry_after),
+            AccountError::SessionNotFound => Self::new(ErrorCode::NotFound),
+            AccountError::InvalidToken => Self::new(ErrorCode::InvalidToken),
+            AccountError::Fault(fault) => fault.into(),
+        }
+    }
+}
+
 impl From<AdminError> for ApiError {
     fn from(err: AdminError) -> Self {
         match err {
@@ -225,7 +239,9 @@ mod tests {
     use actix_web::ResponseError as _;
     use actix_web::http::header;
     use auth_errors::ErrorCode;
-    use auth_services::{Fault, LoginError, RefreshError, RegisterError, TokenError};
+    use auth_services::{
+        AccountError, Fault, Invalid, LoginError, RefreshError, RegisterError, TokenError,
+    };
 
     use super::{ApiError, retry_after_secs};
 
@@ -257,6 +273,24 @@ mod tests {
             (
                 TokenError::Fault(Fault::internal("boom")).into(),
                 ErrorCode::InternalError,
+            ),
+            (
+                AccountError::Invalid(Invalid::field("new_password", "x")).into(),
+                ErrorCode::ValidationError,
+            ),
+            (
+                AccountError::InvalidCredentials.into(),
+                ErrorCode::InvalidCredentials,
+            ),
+            (
+                AccountError::RateLimited { retry_after: secs }.into(),
+                ErrorCode::RateLimited,
+            ),
+            (AccountError::SessionNotFound.into(), ErrorCode::NotFound),
+            (AccountError::InvalidToken.into(), ErrorCode::InvalidToken),
+            (
+                AccountError::Fault(outage()).into(),
+                ErrorCode::ServiceUnavailable,
             ),
         ];
         for (err, code) in table {

@@ -12,12 +12,14 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use auth_errors::{ErrorCode, FieldError};
 use auth_services::{AuthService, Principal, RequestContext};
+use tracing::Instrument as _;
 
 use crate::client_ip;
 use crate::error::ApiError;
 use crate::middleware::request_id;
 
-/// The request's id and client address, handed to the services that throttle or audit.
+/// The request's id, client address and user agent, handed to the services that throttle,
+/// audit or open sessions.
 #[derive(Debug, Clone)]
 pub struct Context(pub RequestContext);
 
@@ -27,17 +29,25 @@ impl FromRequest for Context {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let request_id = Some(request_id::of(req)).filter(|id| !id.is_empty());
+        let user_agent = req
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
         ready(Ok(Self(RequestContext {
             request_id,
             client_ip: client_ip::of(req),
+            user_agent,
         })))
     }
 }
 
-/// The caller, proven by an `Authorization: Bearer <access token>` header.
+/// The caller, proven by an `Authorization: Bearer <access token>` header: the one guard of
+/// every endpoint that takes an access token.
 ///
-/// Missing, malformed, expired or revoked tokens are refused with 401 and a
-/// `WWW-Authenticate: Bearer` challenge. The user id is recorded on the request span.
+/// Missing, malformed, expired or revoked tokens, tokens of an ended or idle session and of
+/// an inactive or deleted user are refused with 401 and a `WWW-Authenticate: Bearer`
+/// challenge. The user id is recorded on the request span.
 #[derive(Debug, Clone)]
 pub struct Authenticated(pub Principal);
 
@@ -61,7 +71,13 @@ impl FromRequest for Authenticated {
                 return Err(ApiError::internal("AuthService is not registered"));
             };
             let token = token.ok_or(ApiError::new(ErrorCode::InvalidToken))?;
-            let principal = auth.authenticate(&token).await?;
+            // Its own task: Actix drops the other extractors of a handler as soon as one
+            // fails (a body that is not JSON), and a database call dropped halfway through
+            // must not take the connection with it. The task finishes on its own.
+            let checking = async move { auth.authenticate(&token).await };
+            let principal = tokio::spawn(checking.instrument(tracing::Span::current()))
+                .await
+                .map_err(ApiError::internal)??;
             tracing::Span::current().record("user_id", principal.user_id.get());
             Ok(Self(principal))
         })

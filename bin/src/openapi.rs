@@ -5,8 +5,9 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::dto::{
-    HealthResponse, LoginRequest, ReadyChecks, ReadyResponse, RefreshRequest, RegisterRequest,
-    RootResponse, TokenResponse, UserResponse,
+    ChangePasswordRequest, DeleteAccountRequest, HealthResponse, LoginRequest, ReadyChecks,
+    ReadyResponse, RefreshRequest, RegisterRequest, RootResponse, SessionResponse,
+    SessionsResponse, TokenResponse, UserResponse,
 };
 use crate::routes;
 
@@ -19,6 +20,11 @@ use crate::routes;
         routes::auth::refresh::refresh,
         routes::auth::logout::logout,
         routes::auth::me::me,
+        routes::auth::password::change_password,
+        routes::auth::sessions::list,
+        routes::auth::revoke_session::revoke,
+        routes::auth::logout_all::logout_all,
+        routes::auth::delete_account::delete_account,
         routes::health::health,
         routes::health::ready,
         routes::root::root,
@@ -26,10 +32,12 @@ use crate::routes;
     components(schemas(
         RegisterRequest, LoginRequest, RefreshRequest, TokenResponse, UserResponse,
         HealthResponse, ReadyResponse, ReadyChecks, RootResponse, ErrorBody, ErrorCode, FieldError,
+        ChangePasswordRequest, DeleteAccountRequest, SessionResponse, SessionsResponse,
     )),
     modifiers(&BearerAuth),
     tags(
         (name = "auth", description = "Register, sign in, refresh, sign out, current user"),
+        (name = "account", description = "Self-service of a signed-in user: password, sessions, deletion"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]

@@ -190,6 +190,8 @@ pub async fn wire(settings: &Settings, passwords: PasswordConfig) -> Result<Wiri
             device_token_ttl: settings.device_token_ttl,
             password_min_length: settings.password_min_length,
             hashing,
+            session_idle: settings.session_idle,
+            max_sessions_per_user: settings.max_sessions_per_user,
             throttle: ThrottleConfig {
                 enabled: settings.rate_limit_enabled,
                 ..settings.throttle.clone()

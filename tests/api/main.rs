@@ -3,6 +3,7 @@
 //! `auth_tests::api_test!`.
 #![cfg(test)]
 
+mod account;
 mod docs;
 mod envelope;
 mod flow;

@@ -1,6 +1,8 @@
 // Real-browser check of the service's documentation pages, in headless system chromium:
 //   - Swagger UI at ${BASE_URL}/docs/: the operations render, "Authorize" offers the bearer
-//     scheme, and "Try it out" → "Execute" on GET /health shows a live 200 with `healthy`;
+//     scheme, "Try it out" → "Execute" on GET /health shows a live 200 with `healthy`, and
+//     with an access token entered through "Authorize", "Execute" on GET /auth/sessions sends
+//     it and shows a live 200 listing the session as `current`;
 //   - ReDoc at ${BASE_URL}/redoc: the API title renders.
 // Every page must stay on the server (no request to another host), log no console error and
 // have no failed request. Screenshots go to ${SCREENSHOT_DIR:-target/browser}.
@@ -196,9 +198,58 @@ async function swagger(context) {
     });
   }
 
+  if (rendered) {
+    await check('swagger: Authorize with a token → Execute GET /auth/sessions shows 200', async () => {
+      const token = await signUp();
+      const authorize = page.locator('.auth-wrapper button.authorize');
+      await authorize.click();
+      const dialog = page.locator('.dialog-ux .modal-ux');
+      await dialog.waitFor({ state: 'visible', timeout: TIMEOUT });
+      await dialog.locator('input').first().fill(token);
+      await dialog.locator('.auth-btn-wrapper button.authorize').click();
+      await dialog.locator('.auth-btn-wrapper button.btn-done, button.close-modal').first().click();
+      await dialog.waitFor({ state: 'hidden', timeout: TIMEOUT });
+      const block = opblock(page, 'GET', '/auth/sessions');
+      await block.waitFor({ state: 'visible', timeout: TIMEOUT });
+      await block.locator('.opblock-summary-control').click();
+      const tryOut = block.locator('button.try-out__btn');
+      await tryOut.waitFor({ state: 'visible', timeout: TIMEOUT });
+      await tryOut.click();
+      const execute = block.locator('button.execute');
+      await execute.waitFor({ state: 'visible', timeout: TIMEOUT });
+      const response = page.waitForResponse(
+        (res) => new URL(res.url()).pathname === '/auth/sessions' && res.request().method() === 'GET',
+        { timeout: TIMEOUT },
+      );
+      await execute.click();
+      const res = await response;
+      const sent = (await res.request().allHeaders()).authorization ?? '';
+      if (sent !== `Bearer ${token}`) throw new Error(`the request carried Authorization "${sent.slice(0, 20)}…"`);
+      const status = block.locator('.live-responses-table .response .response-col_status');
+      await status.filter({ hasText: /\S/ }).first().waitFor({ timeout: TIMEOUT });
+      const shown = (await status.first().innerText()).trim();
+      if (!shown.startsWith('200')) throw new Error(`live response status is "${shown}", expected 200`);
+      const body = block.locator('.live-responses-table .response-col_description .microlight, .live-responses-table .response-col_description pre');
+      await body.filter({ hasText: '"current": true' }).first().waitFor({ timeout: TIMEOUT });
+      return `request ${res.status()} with the bearer token, shown ${shown}, the session listed as current`;
+    });
+  }
+
   await screenshot(page, 'swagger.png', { fullPage: true });
   await check('swagger: stays on the server, no errors', async () => assertClean(problems));
   await page.close();
+}
+
+/** Registers a fresh user straight with the server (not through a page); returns its access token. */
+async function signUp() {
+  const name = `browser_${Date.now().toString(36)}`;
+  const res = await fetch(`${SERVER_URL}/auth/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: `${name}@example.com`, username: name, password: 'correct horse battery staple' }),
+  });
+  if (res.status !== 201) throw new Error(`registering a user answered ${res.status}`);
+  return (await res.json()).access_token;
 }
 
 async function redoc(context) {

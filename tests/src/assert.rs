@@ -51,11 +51,18 @@ pub fn assert_json(reply: &Reply) {
 /// now, and returns it.
 #[track_caller]
 pub fn assert_timestamp(text: &str) -> OffsetDateTime {
-    let at = match PrimitiveDateTime::parse(text, WIRE_TIME) {
-        Ok(at) => at.assume_utc(),
-        Err(err) => panic!("{text:?} is not like 2024-01-15T10:30:45.123Z: {err}"),
-    };
+    let at = assert_wire_time(text);
     let skew = (OffsetDateTime::now_utc() - at).abs();
     assert!(skew < Duration::minutes(1), "{text} is not recent");
     at
+}
+
+/// Asserts that `text` is a wire timestamp (`2024-01-15T10:30:45.123Z`), at any time, and
+/// returns it.
+#[track_caller]
+pub fn assert_wire_time(text: &str) -> OffsetDateTime {
+    match PrimitiveDateTime::parse(text, WIRE_TIME) {
+        Ok(at) => at.assume_utc(),
+        Err(err) => panic!("{text:?} is not like 2024-01-15T10:30:45.123Z: {err}"),
+    }
 }

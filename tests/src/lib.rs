@@ -7,8 +7,10 @@
 //!
 //! - [`TestServer`]: a running server (or, with `APP_BASE_URL`, a deployment) and a client.
 //! - [`Reply`]: a response read in full, so status, headers and body can all be checked.
-//! - [`TestUser`], [`Tokens`], [`User`]: fixtures and the contract's bodies, decoded strictly.
-//! - [`assert_error`], [`assert_timestamp`]: the contract's error envelope and time format.
+//! - [`TestUser`], [`Tokens`], [`User`], [`Sessions`]: fixtures and the contract's bodies,
+//!   decoded strictly.
+//! - [`assert_error`], [`assert_timestamp`], [`assert_wire_time`]: the contract's error
+//!   envelope and time format.
 //! - [`api_test!`]: one test per backend (SQLite always; PostgreSQL with `TEST_DATABASE_URL`,
 //!   reported as ignored without it).
 //!
@@ -38,12 +40,14 @@ mod assert;
 mod macros;
 mod reply;
 mod server;
+mod session;
 mod user;
 
-pub use assert::{assert_error, assert_json, assert_timestamp};
+pub use assert::{assert_error, assert_json, assert_timestamp, assert_wire_time};
 pub use macros::run;
 pub use reply::Reply;
 pub use server::TestServer;
+pub use session::{Session, Sessions};
 pub use user::{PASSWORD, TestUser, Tokens, User};
 
 /// The per-test database, re-exported for [`api_test!`] bodies.

@@ -70,7 +70,24 @@ pub fn configure(info: &ApiInfo) -> impl FnOnce(&mut web::ServiceConfig) + use<>
                         web::resource("/refresh").route(web::post().to(auth::refresh::refresh)),
                     )
                     .service(web::resource("/logout").route(web::post().to(auth::logout::logout)))
-                    .service(web::resource("/me").route(web::get().to(auth::me::me))),
+                    .service(
+                        web::resource("/me")
+                            .route(web::get().to(auth::me::me))
+                            .route(web::delete().to(auth::delete_account::delete_account)),
+                    )
+                    .service(
+                        web::resource("/password")
+                            .route(web::post().to(auth::password::change_password)),
+                    )
+                    .service(web::resource("/sessions").route(web::get().to(auth::sessions::list)))
+                    .service(
+                        web::resource("/sessions/{id}")
+                            .route(web::delete().to(auth::revoke_session::revoke)),
+                    )
+                    .service(
+                        web::resource("/logout-all")
+                            .route(web::post().to(auth::logout_all::logout_all)),
+                    ),
             )
             .service(web::resource("/docs").route(web::get().to(docs::docs_redirect)))
             .service(

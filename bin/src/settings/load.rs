@@ -115,7 +115,8 @@ fn load_database<F: Lookup>(env: &Env<F>, s: &mut Settings) -> Result<(), Config
     )
 }
 
-/// `JWT_*`, token lifetimes, `PASSWORD_HASH_SCHEME` and `PASSWORD_MIN_LENGTH`.
+/// `JWT_*`, token and session lifetimes, the session limit, `PASSWORD_HASH_SCHEME` and
+/// `PASSWORD_MIN_LENGTH`.
 fn load_tokens<F: Lookup>(env: &Env<F>, s: &mut Settings) -> Result<(), ConfigError> {
     // The algorithm first: it decides how long the key must be.
     env.set("JWT_ALGORITHM", &mut s.jwt_algorithm, parse::jwt_algorithm)?;
@@ -130,6 +131,12 @@ fn load_tokens<F: Lookup>(env: &Env<F>, s: &mut Settings) -> Result<(), ConfigEr
     })?;
     env.set("DEVICE_TOKEN_DAYS", &mut s.device_token_ttl, |t| {
         int_in(t, 1..=3650).map(|n: u32| time::Duration::days(n.into()))
+    })?;
+    env.set("SESSION_IDLE_DAYS", &mut s.session_idle, |t| {
+        int_in(t, 1..=3650).map(|n: u32| time::Duration::days(n.into()))
+    })?;
+    env.set("MAX_SESSIONS_PER_USER", &mut s.max_sessions_per_user, |t| {
+        int_in(t, 1..=10_000)
     })?;
     env.set(
         "REFRESH_REUSE_GRACE_SECONDS",

@@ -79,6 +79,12 @@ pub struct Settings {
     /// `DEVICE_TOKEN_DAYS`: how long a device token issued at sign-in is recognised; default
     /// 90 days.
     pub device_token_ttl: time::Duration,
+    /// `SESSION_IDLE_DAYS`: a session whose refresh token was not used for this long is over;
+    /// default 30 days.
+    pub session_idle: time::Duration,
+    /// `MAX_SESSIONS_PER_USER`: the most live sessions a user may have; a sign-in beyond it
+    /// revokes the oldest; default 50.
+    pub max_sessions_per_user: usize,
     /// `JWT_ISSUER`: issued and required as `iss` when set; default unset.
     pub jwt_issuer: Option<String>,
     /// `JWT_AUDIENCE`: issued and required as `aud` when set; default unset.
@@ -152,6 +158,8 @@ impl Settings {
             refresh_token_ttl: time::Duration::days(7),
             refresh_reuse_grace: time::Duration::seconds(10),
             device_token_ttl: time::Duration::days(90),
+            session_idle: time::Duration::days(30),
+            max_sessions_per_user: 50,
             jwt_issuer: None,
             jwt_audience: None,
             password_hash_scheme: HashScheme::Argon2id,
@@ -216,6 +224,8 @@ impl fmt::Debug for Settings {
             .field("refresh_token_ttl", &self.refresh_token_ttl)
             .field("refresh_reuse_grace", &self.refresh_reuse_grace)
             .field("device_token_ttl", &self.device_token_ttl)
+            .field("session_idle", &self.session_idle)
+            .field("max_sessions_per_user", &self.max_sessions_per_user)
             .field("jwt_issuer", &self.jwt_issuer)
             .field("jwt_audience", &self.jwt_audience)
             .field("password_hash_scheme", &self.password_hash_scheme)

@@ -31,3 +31,19 @@ db_test!(async fn other_origins_get_no_cors_grant(db) {
     assert!(status.is_client_error(), "{status}");
     assert!(body["error_code"].is_string(), "refusals are enveloped too: {body}");
 });
+
+db_test!(async fn listed_origins_may_send_delete_with_a_bearer_token(db) {
+    let app = app(db).await;
+    let preflight = TestRequest::default()
+        .method(actix_web::http::Method::OPTIONS)
+        .uri("/auth/sessions/some-id")
+        .insert_header(("Origin", "http://localhost:3000"))
+        .insert_header(("Access-Control-Request-Method", "DELETE"))
+        .insert_header(("Access-Control-Request-Headers", "authorization"));
+    let (status, headers, _) = send(&app, preflight).await;
+    assert!(status.is_success(), "{status}");
+    let methods = headers.get("access-control-allow-methods").unwrap().to_str().unwrap();
+    assert!(methods.contains("DELETE"), "{methods}");
+    let allowed = headers.get("access-control-allow-headers").unwrap().to_str().unwrap();
+    assert!(allowed.to_ascii_lowercase().contains("authorization"), "{allowed}");
+});

@@ -6,12 +6,16 @@ use auth_persistence::db_test;
 
 use crate::support::{app, assert_error, send};
 
-const PATHS: [&str; 8] = [
+const PATHS: [&str; 12] = [
     "/auth/register",
     "/auth/login",
     "/auth/refresh",
     "/auth/logout",
     "/auth/me",
+    "/auth/password",
+    "/auth/sessions",
+    "/auth/sessions/{id}",
+    "/auth/logout-all",
     "/health",
     "/health/ready",
     "/",
@@ -37,6 +41,19 @@ db_test!(async fn the_openapi_document_lists_every_route_with_its_errors(db) {
     assert!(doc["paths"]["/auth/me"]["get"]["responses"]["401"].is_object());
     assert_eq!(doc["components"]["securitySchemes"]["bearer_auth"]["scheme"], "bearer");
     assert_eq!(doc["paths"]["/auth/me"]["get"]["security"][0]["bearer_auth"], serde_json::json!([]));
+    let delete_me = &doc["paths"]["/auth/me"]["delete"];
+    assert_eq!(delete_me["security"][0]["bearer_auth"], serde_json::json!([]));
+    let body = &delete_me["requestBody"]["content"]["application/json"]["schema"]["$ref"];
+    assert_eq!(body, "#/components/schemas/DeleteAccountRequest");
+    let session = &doc["components"]["schemas"]["SessionResponse"];
+    let mut fields: Vec<&str> = session["properties"].as_object().unwrap().keys().map(String::as_str).collect();
+    fields.sort_unstable();
+    assert_eq!(fields, ["created_at", "current", "expires_at", "id", "ip", "last_used_at", "user_agent"]);
+    let password = &doc["components"]["schemas"]["ChangePasswordRequest"]["properties"];
+    assert_eq!(password["new_password"]["format"], "password");
+    assert_eq!(password["new_password"]["minLength"], 8);
+    let id = &doc["paths"]["/auth/sessions/{id}"]["delete"]["parameters"][0];
+    assert_eq!((id["name"].as_str(), id["in"].as_str()), (Some("id"), Some("path")));
     let username = &doc["components"]["schemas"]["RegisterRequest"]["properties"]["username"];
     assert_eq!(username["maxLength"], 32);
     assert!(username["pattern"].is_string());

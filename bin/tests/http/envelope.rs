@@ -20,7 +20,9 @@ db_test!(async fn unknown_routes_are_404_and_wrong_methods_405(db) {
     assert_error(&send(&app, TestRequest::get().uri("/nope")).await, 404, ErrorCode::NotFound);
     assert_error(&send(&app, TestRequest::get().uri("/auth/unknown")).await, 404, ErrorCode::NotFound);
     assert_error(&send(&app, TestRequest::get().uri("/auth/login")).await, 405, ErrorCode::MethodNotAllowed);
-    assert_error(&send(&app, TestRequest::delete().uri("/auth/me")).await, 405, ErrorCode::MethodNotAllowed);
+    assert_error(&send(&app, TestRequest::put().uri("/auth/me")).await, 405, ErrorCode::MethodNotAllowed);
+    assert_error(&send(&app, TestRequest::get().uri("/auth/logout-all")).await, 405, ErrorCode::MethodNotAllowed);
+    assert_error(&send(&app, TestRequest::get().uri("/auth/sessions/some-id")).await, 405, ErrorCode::MethodNotAllowed);
 });
 
 db_test!(async fn bodies_over_16_kib_are_413(db) {

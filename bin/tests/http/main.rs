@@ -3,6 +3,7 @@
 //! `TEST_DATABASE_URL`, on PostgreSQL too.
 #![cfg(test)]
 
+mod account;
 mod admin;
 mod audit;
 mod cors;

@@ -11,6 +11,8 @@
 //! - [`redact_url`]: a database URL with its passwords hidden, for logs and errors.
 //! - [`users`] and [`sessions`]: the repositories. Writes that must not half-happen
 //!   (registration, sign-in, deactivation) are single functions that run in a transaction.
+//! - [`accounts`]: what a signed-in user does to their own account (sessions, password,
+//!   deletion), each write in one transaction.
 //!
 //! # Example
 //!
@@ -38,6 +40,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod accounts;
 pub mod audit;
 mod config;
 mod conn;

@@ -129,6 +129,68 @@ mod tests {
         );
     }
 
+    /// The rebuild of `users` (`AUTOINCREMENT`) runs with foreign keys off: with them on,
+    /// dropping the old table would cascade to every session.
+    #[test]
+    fn the_users_rebuild_keeps_sessions_and_never_reuses_ids() {
+        use diesel::RunQueryDsl as _;
+        use diesel::connection::SimpleConnection as _;
+
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let count = |conn: &mut SqliteConnection, sql: &str| {
+            diesel::sql_query(sql).get_result::<Count>(conn).unwrap().n
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.db");
+        let mut conn = SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+        // Every migration before the rebuild.
+        let before = folder_names("sqlite")
+            .iter()
+            .take_while(|name| !name.ends_with("_user_ids_never_reused"))
+            .count();
+        for _ in 0..before {
+            conn.run_next_migration(SQLITE).unwrap();
+        }
+        conn.batch_execute(
+            "PRAGMA foreign_keys = ON;
+             INSERT INTO users (email, email_normalized, username, username_normalized,
+                 hashed_password, created_at, updated_at)
+             VALUES ('a@x.io', 'a@x.io', 'a', 'a', 'h', '2024-01-01', '2024-01-01'),
+                    ('b@x.io', 'b@x.io', 'b', 'b', 'h', '2024-01-01', '2024-01-01');
+             INSERT INTO sessions (id, user_id, current_jti_hash, created_at, last_used_at,
+                 expires_at)
+             VALUES ('s', 2, 'h', '2024-01-01', '2024-01-01', '2024-01-08');
+             INSERT INTO audit_events (occurred_at, event, user_id)
+             VALUES ('2024-01-01', 'account_deleted', 7);",
+        )
+        .unwrap();
+        assert!(!apply(&mut conn, SQLITE).unwrap().is_empty());
+        assert_eq!(count(&mut conn, "SELECT COUNT(*) AS n FROM sessions"), 1);
+        assert_eq!(count(&mut conn, "SELECT COUNT(*) AS n FROM users"), 2);
+        conn.batch_execute(
+            "PRAGMA foreign_keys = ON;
+             DELETE FROM users WHERE id = 2;
+             INSERT INTO users (email, email_normalized, username, username_normalized,
+                 hashed_password, created_at, updated_at)
+             VALUES ('c@x.io', 'c@x.io', 'c', 'c', 'h', '2024-01-01', '2024-01-01');",
+        )
+        .unwrap();
+        assert_eq!(
+            count(&mut conn, "SELECT COUNT(*) AS n FROM sessions"),
+            0,
+            "cascades again"
+        );
+        assert_eq!(
+            count(&mut conn, "SELECT MAX(id) AS n FROM users"),
+            8,
+            "past every id the audit trail names"
+        );
+    }
+
     #[cfg(unix)]
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_new_sqlite_database_and_its_wal_and_shm_are_owner_only() {

@@ -56,6 +56,10 @@ diesel::table! {
         revoked_at -> Nullable<Timestamp>,
         /// Why it was revoked (`logout`, `reuse_detected`, …).
         revoked_reason -> Nullable<Text>,
+        /// Client address at the opening or the last refresh.
+        ip -> Nullable<Text>,
+        /// User agent at the opening or the last refresh, at most 256 characters.
+        user_agent -> Nullable<Text>,
     }
 }
 

@@ -15,7 +15,7 @@ use crate::conn::{Conn, in_transaction, on_conn};
 use crate::db_time::{from_db, to_db};
 use crate::devices::NewDevice;
 use crate::schema::{sessions, users};
-use crate::users::{NewUser, UserRecord, UserRow, insert_on as insert_on_users};
+use crate::users::{NewUser, UserRecord, insert_on as insert_on_users};
 use crate::{DbPool, RepoError};
 
 /// A session as stored.
@@ -35,7 +35,7 @@ pub struct SessionRecord {
     pub generation: i64,
     /// When the session was opened.
     pub created_at: OffsetDateTime,
-    /// Last sign-in or refresh through it.
+    /// When it opened or its refresh token was last used: sessions idle for too long are over.
     pub last_used_at: OffsetDateTime,
     /// Absolute end of the session.
     pub expires_at: OffsetDateTime,
@@ -43,6 +43,10 @@ pub struct SessionRecord {
     pub revoked_at: Option<OffsetDateTime>,
     /// Why it was revoked.
     pub revoked_reason: Option<String>,
+    /// Client address at the opening or the last refresh.
+    pub ip: Option<String>,
+    /// User agent at the opening or the last refresh.
+    pub user_agent: Option<String>,
 }
 
 impl SessionRecord {
@@ -63,6 +67,17 @@ pub struct NewSession<'a> {
     pub now: OffsetDateTime,
     /// Absolute end of the session.
     pub expires_at: OffsetDateTime,
+    /// Where the client signs in from.
+    pub client: Client<'a>,
+}
+
+/// What is recorded about the client using a session: when it opens and at each refresh.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Client<'a> {
+    /// The client's address.
+    pub ip: Option<&'a str>,
+    /// Its user agent, already cut to the stored length.
+    pub user_agent: Option<&'a str>,
 }
 
 /// The outcome of [`rotate`].
@@ -70,7 +85,8 @@ pub struct NewSession<'a> {
 pub enum Rotation {
     /// The presented token was current; the session now holds the next one.
     Rotated(SessionRecord),
-    /// The presented token was not current (already rotated, or the session is revoked).
+    /// The presented token was not current (already rotated, or the session is revoked or
+    /// idle).
     Stale(SessionRecord),
     /// No such session.
     Missing,
@@ -87,6 +103,14 @@ pub enum RevokeReason {
     Deactivated,
     /// An administrator revoked it.
     Admin,
+    /// Its user changed the password from another session.
+    PasswordChanged,
+    /// Its user ended it from the list of sessions.
+    Revoked,
+    /// Its user signed out everywhere.
+    LogoutAll,
+    /// A newer sign-in went over the limit of sessions per user; the oldest made room.
+    SessionLimit,
 }
 
 impl RevokeReason {
@@ -97,13 +121,17 @@ impl RevokeReason {
             Self::ReuseDetected => "reuse_detected",
             Self::Deactivated => "deactivated",
             Self::Admin => "admin",
+            Self::PasswordChanged => "password_changed",
+            Self::Revoked => "revoked",
+            Self::LogoutAll => "logout_all",
+            Self::SessionLimit => "session_limit",
         }
     }
 }
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = sessions)]
-struct SessionRow {
+pub(crate) struct SessionRow {
     id: String,
     user_id: i64,
     current_jti_hash: String,
@@ -115,6 +143,8 @@ struct SessionRow {
     expires_at: PrimitiveDateTime,
     revoked_at: Option<PrimitiveDateTime>,
     revoked_reason: Option<String>,
+    ip: Option<String>,
+    user_agent: Option<String>,
 }
 
 impl From<SessionRow> for SessionRecord {
@@ -131,6 +161,8 @@ impl From<SessionRow> for SessionRecord {
             expires_at: from_db(row.expires_at),
             revoked_at: row.revoked_at.map(from_db),
             revoked_reason: row.revoked_reason,
+            ip: row.ip,
+            user_agent: row.user_agent,
         }
     }
 }
@@ -149,6 +181,8 @@ async fn insert_on(
         sessions::created_at.eq(now),
         sessions::last_used_at.eq(now),
         sessions::expires_at.eq(to_db(new.expires_at)),
+        sessions::ip.eq(new.client.ip),
+        sessions::user_agent.eq(new.client.user_agent),
     );
     let row: SessionRow = on_conn!(conn, |c| diesel::insert_into(sessions::table)
         .values(values)
@@ -223,6 +257,9 @@ pub async fn open_for_login(
             crate::throttles::clear_on(conn, key).await?;
         }
         let opened = insert_on(conn, login.user_id, session).await?;
+        if let Some(limit) = &login.limit {
+            revoke_beyond_on(conn, login.user_id, limit, session.now).await?;
+        }
         if let Some(device) = login.new_device {
             crate::devices::insert_on(conn, login.user_id, device).await?;
         }
@@ -253,6 +290,51 @@ pub struct Login<'a> {
     pub events: &'a [NewAuditEvent<'a>],
     /// A device token issued with the sign-in.
     pub new_device: Option<NewDevice<'a>>,
+    /// The most live sessions the user may have; the oldest beyond it are revoked.
+    pub limit: Option<SessionLimit<'a>>,
+}
+
+/// How many live sessions a user may have, enforced when one more opens.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionLimit<'a> {
+    /// The most live sessions, the new one included.
+    pub max: usize,
+    /// Sessions last used at or before this are idle, hence over, and do not count.
+    pub idle_since: OffsetDateTime,
+    /// Recorded for each session revoked to make room (its `session_id` filled in).
+    pub event: NewAuditEvent<'a>,
+}
+
+/// Revokes the oldest live sessions of `user_id` beyond `limit.max`, with an event each.
+async fn revoke_beyond_on(
+    conn: &mut Conn<'_>,
+    user_id: i64,
+    limit: &SessionLimit<'_>,
+    now: OffsetDateTime,
+) -> Result<(), RepoError> {
+    let live = crate::accounts::live_sessions_on(conn, user_id, now, limit.idle_since).await?;
+    let ids: Vec<String> = live.into_iter().skip(limit.max).map(|s| s.id).collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let at = to_db(now);
+    on_conn!(conn, |c| diesel::update(
+        sessions::table.filter(sessions::id.eq_any(&ids))
+    )
+    .set((
+        sessions::revoked_at.eq(at),
+        sessions::revoked_reason.eq(RevokeReason::SessionLimit.as_str())
+    ))
+    .execute(*c)
+    .await)?;
+    let events: Vec<NewAuditEvent<'_>> = ids
+        .iter()
+        .map(|id| NewAuditEvent {
+            session_id: Some(id),
+            ..limit.event
+        })
+        .collect();
+    append_on(conn, &events).await
 }
 
 /// The session with id `id`, if any.
@@ -265,8 +347,8 @@ pub async fn find(pool: &DbPool, id: &str) -> Result<Option<SessionRecord>, Repo
     find_on(&mut pooled.conn(), id).await
 }
 
-/// Session `id` with its user, in one statement (live or not, active or not: the caller
-/// decides). `None` when the session does not exist.
+/// The session with id `id` and its user, if both exist: what a bearer's access token is
+/// checked against, in one query.
 ///
 /// # Errors
 ///
@@ -276,17 +358,22 @@ pub async fn find_with_user(
     id: &str,
 ) -> Result<Option<(SessionRecord, UserRecord)>, RepoError> {
     let mut pooled = pool.get().await?;
-    let row: Option<(SessionRow, UserRow)> = on_conn!(pooled.conn(), |c| sessions::table
-        .inner_join(users::table)
-        .filter(sessions::id.eq(id))
-        .select((SessionRow::as_select(), UserRow::as_select()))
-        .first(c)
-        .await
-        .optional())?;
+    let row: Option<(SessionRow, crate::users::UserRow)> = on_conn!(pooled.conn(), |c| {
+        sessions::table
+            .inner_join(users::table)
+            .filter(sessions::id.eq(id))
+            .select((SessionRow::as_select(), crate::users::UserRow::as_select()))
+            .first(c)
+            .await
+            .optional()
+    })?;
     Ok(row.map(|(session, user)| (session.into(), user.into())))
 }
 
-async fn find_on(conn: &mut Conn<'_>, id: &str) -> Result<Option<SessionRecord>, RepoError> {
+pub(crate) async fn find_on(
+    conn: &mut Conn<'_>,
+    id: &str,
+) -> Result<Option<SessionRecord>, RepoError> {
     let row: Option<SessionRow> = on_conn!(conn, |c| sessions::table
         .find(id)
         .select(SessionRow::as_select())
@@ -297,8 +384,9 @@ async fn find_on(conn: &mut Conn<'_>, id: &str) -> Result<Option<SessionRecord>,
 }
 
 /// Replaces the current refresh token of session `id` if and only if it is still
-/// `presented_hash` and the session is not revoked: the previous hash and rotation time are
-/// kept for the grace window, and the generation goes up by one.
+/// `presented_hash`, the session is not revoked and was last used after `idle_since`: the
+/// previous hash and rotation time are kept for the grace window, the generation goes up by
+/// one, and `last_used_at` and the client are brought up to date.
 ///
 /// # Errors
 ///
@@ -309,8 +397,10 @@ pub async fn rotate(
     presented_hash: &str,
     next_hash: &str,
     at: OffsetDateTime,
+    client: Client<'_>,
+    idle_since: OffsetDateTime,
 ) -> Result<Rotation, RepoError> {
-    let at = to_db(at);
+    let (at, idle_since) = (to_db(at), to_db(idle_since));
     let mut pooled = pool.writer().await?;
     let conn = &mut pooled.conn();
     let rotated: Option<SessionRow> = on_conn!(conn, |c| diesel::update(
@@ -318,6 +408,7 @@ pub async fn rotate(
             .find(id)
             .filter(sessions::current_jti_hash.eq(presented_hash))
             .filter(sessions::revoked_at.is_null())
+            .filter(sessions::last_used_at.gt(idle_since))
     )
     .set((
         sessions::previous_jti_hash.eq(presented_hash),
@@ -325,6 +416,8 @@ pub async fn rotate(
         sessions::rotated_at.eq(at),
         sessions::generation.eq(sessions::generation + 1_i64),
         sessions::last_used_at.eq(at),
+        sessions::ip.eq(client.ip),
+        sessions::user_agent.eq(client.user_agent),
     ))
     .returning(SessionRow::as_returning())
     .get_result(*c)

@@ -39,6 +39,14 @@ pub enum AuditEvent {
     Deactivate,
     /// An account was enabled again.
     Activate,
+    /// A user changed their password; their other sessions and device tokens were revoked.
+    PasswordChanged,
+    /// A session was ended from its user's list of sessions, or to keep them under the limit.
+    SessionRevoked,
+    /// A user signed out of every session.
+    LogoutAll,
+    /// A user deleted their account (the row keeps its id, never its email or username).
+    AccountDeleted,
 }
 
 impl AuditEvent {
@@ -54,6 +62,10 @@ impl AuditEvent {
             Self::Rehash => "rehash",
             Self::Deactivate => "deactivate",
             Self::Activate => "activate",
+            Self::PasswordChanged => "password_changed",
+            Self::SessionRevoked => "session_revoked",
+            Self::LogoutAll => "logout_all",
+            Self::AccountDeleted => "account_deleted",
         }
     }
 }

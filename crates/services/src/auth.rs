@@ -6,7 +6,7 @@ use std::sync::Arc;
 use auth_crypto::{Clock, PasswordHasher, TokenCodec, TokenKind, sha256_hex};
 use auth_persistence::DbPool;
 use auth_persistence::devices::NewDevice;
-use auth_persistence::sessions::{self, NewSession, SessionRecord};
+use auth_persistence::sessions::{self, Client, NewSession, SessionRecord};
 use auth_persistence::users::NewUser;
 use auth_resilience::{CircuitBreaker, CircuitState};
 use secrecy::{ExposeSecret as _, SecretString};
@@ -174,7 +174,7 @@ impl AuthService {
             password_normalized: true,
             now,
         };
-        let opening = self.open_session(now);
+        let opening = self.open_session(context, now);
         let device = self.new_device(now);
         let created = guarded(
             &inner.breaker,
@@ -209,7 +209,8 @@ impl AuthService {
         }
     }
 
-    pub(crate) fn open_session(&self, now: OffsetDateTime) -> Opening {
+    /// A session about to be opened at `now` for the client `context` describes.
+    pub(crate) fn open_session(&self, context: &RequestContext, now: OffsetDateTime) -> Opening {
         let jti = auth_crypto::random_token();
         Opening {
             id: uuid::Uuid::new_v4().hyphenated().to_string(),
@@ -217,7 +218,13 @@ impl AuthService {
             jti,
             now,
             expires_at: now + self.inner.tokens.refresh_ttl(),
+            client: ClientFacts::of(context),
         }
+    }
+
+    /// Sessions last used at or before this are idle, hence over.
+    pub(crate) fn idle_since(&self, now: OffsetDateTime) -> OffsetDateTime {
+        now - self.inner.config.session_idle
     }
 
     /// Signs an access token and the refresh token `jti` of `session` for `user`.
@@ -259,6 +266,7 @@ pub(crate) struct Opening {
     jti_hash: String,
     now: OffsetDateTime,
     expires_at: OffsetDateTime,
+    client: ClientFacts,
 }
 
 impl Opening {
@@ -268,6 +276,30 @@ impl Opening {
             jti_hash: &self.jti_hash,
             now: self.now,
             expires_at: self.expires_at,
+            client: self.client.as_client(),
+        }
+    }
+}
+
+/// What a session records about its client, owned: the address and the user agent (cut).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ClientFacts {
+    ip: Option<String>,
+    user_agent: Option<String>,
+}
+
+impl ClientFacts {
+    pub(crate) fn of(context: &RequestContext) -> Self {
+        Self {
+            ip: context.client_ip.map(|ip| ip.to_canonical().to_string()),
+            user_agent: context.stored_user_agent(),
+        }
+    }
+
+    pub(crate) fn as_client(&self) -> Client<'_> {
+        Client {
+            ip: self.ip.as_deref(),
+            user_agent: self.user_agent.as_deref(),
         }
     }
 }

@@ -20,6 +20,10 @@ pub struct AuthConfig {
     /// The shortest password registration accepts, in characters (8 to 64; NIST SP 800-63B-4
     /// asks for 15 when the password is the only factor).
     pub password_min_length: usize,
+    /// A session whose refresh token was not used for this long is over.
+    pub session_idle: Duration,
+    /// The most live sessions a user may have; a sign-in beyond it revokes the oldest.
+    pub max_sessions_per_user: usize,
 }
 
 impl Default for AuthConfig {
@@ -30,6 +34,8 @@ impl Default for AuthConfig {
             throttle: ThrottleConfig::default(),
             device_token_ttl: Duration::days(90),
             password_min_length: 8,
+            session_idle: Duration::days(30),
+            max_sessions_per_user: 50,
         }
     }
 }

@@ -10,6 +10,10 @@ use unicode_normalization::UnicodeNormalization as _;
 
 use crate::Invalid;
 
+mod account;
+
+pub use account::{AccountDeletionInput, PasswordChangeInput};
+
 /// Longest email accepted (RFC 5321's path limit).
 pub const EMAIL_MAX_LEN: usize = 254;
 /// Shortest and longest usernames, in characters.

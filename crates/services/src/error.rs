@@ -158,6 +158,45 @@ pub enum AdminError {
     Fault(#[from] Fault),
 }
 
+/// Why a self-service operation of a signed-in user failed (change the password, list or
+/// end sessions, delete the account).
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    /// The new password breaks the rules or equals the current one.
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    /// The password given to prove the request is wrong, or the account is locked: the same
+    /// answer as a failed sign-in, and counted as one.
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    /// Too many password attempts (the sign-in throttling layers).
+    #[error("rate limited")]
+    RateLimited {
+        /// Time until the next attempt may be checked.
+        retry_after: Duration,
+    },
+    /// The session named is not one of the caller's live sessions.
+    #[error("no such session")]
+    SessionNotFound,
+    /// The caller's session or account ended while the request ran.
+    #[error("invalid token")]
+    InvalidToken,
+    /// The infrastructure failed.
+    #[error(transparent)]
+    Fault(#[from] Fault),
+}
+
+impl From<LoginError> for AccountError {
+    /// The sign-in machinery's answers, as a password check of a signed-in user gives them.
+    fn from(err: LoginError) -> Self {
+        match err {
+            LoginError::InvalidCredentials => Self::InvalidCredentials,
+            LoginError::RateLimited { retry_after } => Self::RateLimited { retry_after },
+            LoginError::Fault(fault) => Self::Fault(fault),
+        }
+    }
+}
+
 /// A repository call made through the breaker failed: an answer the caller may expect
 /// (`Conflict`, `NotFound`), or a fault.
 #[derive(Debug)]
@@ -212,7 +251,8 @@ from_db_error!(
     LoginError,
     RefreshError,
     TokenError,
-    AdminError
+    AdminError,
+    AccountError
 );
 
 #[cfg(test)]

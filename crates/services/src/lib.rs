@@ -1,15 +1,18 @@
 //! The business logic of the auth service, usable from any Rust program: no HTTP here.
 //!
 //! [`AuthService`] registers users, signs them in by email or username, rotates refresh
-//! tokens (with a grace window and reuse detection), signs them out and identifies bearers.
+//! tokens (with a grace window and reuse detection), signs them out and identifies bearers;
+//! a signed-in user changes their password, lists and ends their sessions, or deletes the
+//! account.
 //! Inputs are parsed at the edge into validated types ([`RegisterInput`], [`LoginInput`]);
 //! each operation family fails with its own enum ([`RegisterError`], [`LoginError`],
-//! [`RefreshError`], [`TokenError`], [`AdminError`]) listing exactly what can happen, so a
-//! caller can map every case to its transport. [`AdminService`] holds the operator's actions.
+//! [`RefreshError`], [`TokenError`], [`AccountError`], [`AdminError`]) listing exactly what
+//! can happen, so a caller can map every case to its transport. [`AdminService`] holds the operator's actions.
 //! The domain's vocabulary ([`User`], [`UserId`], [`SessionId`], …) is all a caller sees:
 //! no database record, no password hash.
 //!
-//! Operations that throttle or audit take a [`RequestContext`] (request id, client address).
+//! Operations that throttle, audit or open sessions take a [`RequestContext`] (request id,
+//! client address, user agent).
 //!
 //! Password hashing runs on a fixed set of threads with a fixed memory budget, behind a bounded
 //! queue that sheds sign-ins it cannot serve in time ([`HashingLimits`], [`Fault::Overloaded`]);
@@ -50,6 +53,7 @@
 //! # Ok(()) }
 //! ```
 
+mod account;
 mod admin;
 mod audit;
 mod auth;
@@ -70,17 +74,19 @@ pub use admin::{AdminService, Deactivated, Unlocked, UserRef};
 pub use audit::AuditEvent;
 pub use auth::{AuthDeps, AuthService};
 pub use config::AuthConfig;
-pub use context::RequestContext;
+pub use context::{RequestContext, USER_AGENT_MAX_CHARS};
 pub use domain::{
-    EMAIL_MAX_LEN, Email, LoginIdentifier, LoginInput, PASSWORD_LEN, PASSWORD_MIN_LENGTHS,
-    Password, RegisterInput, USERNAME_LEN, Username, is_common,
+    AccountDeletionInput, EMAIL_MAX_LEN, Email, LoginIdentifier, LoginInput, PASSWORD_LEN,
+    PASSWORD_MIN_LENGTHS, Password, PasswordChangeInput, RegisterInput, USERNAME_LEN, Username,
+    is_common,
 };
 pub use error::{
-    AdminError, BoxError, Fault, Invalid, LoginError, RefreshError, RegisterError, TokenError,
+    AccountError, AdminError, BoxError, Fault, Invalid, LoginError, RefreshError, RegisterError,
+    TokenError,
 };
 pub use hashing::HashingLimits;
 pub use ids::{SessionId, UserId};
-pub use output::{AuthSession, Principal, User};
+pub use output::{AuthSession, Principal, Session, User};
 pub use throttle::ThrottleConfig;
 
 pub use users::UserService;

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 
 use auth_crypto::{HashedPassword, PasswordForm, Verification, sha256_hex};
 use auth_persistence::devices::{self, DeviceRecord};
-use auth_persistence::sessions::{self, Login};
+use auth_persistence::sessions::{self, Login, SessionLimit};
 use auth_persistence::users::{self, UserRecord};
 use secrecy::{ExposeSecret as _, SecretString};
 use tracing::Instrument as _;
@@ -21,7 +21,7 @@ use crate::{AuthService, AuthSession, LoginIdentifier, LoginInput, RequestContex
 
 /// Why a sign-in was refused, for the log and the audit trail only.
 #[derive(Debug, Clone, Copy)]
-enum Refused {
+pub(crate) enum Refused {
     UnknownUser,
     WrongPassword,
     Inactive,
@@ -41,17 +41,17 @@ impl Refused {
 
 /// Whose attempt a login is, owned, so counting can run as its own task.
 #[derive(Debug, Clone)]
-struct Bucket {
+pub(crate) struct Bucket {
     /// The account, if it exists.
-    user: Option<i64>,
+    pub(crate) user: Option<i64>,
     /// The live device of that account the client presented, if any.
-    device: Option<String>,
+    pub(crate) device: Option<String>,
     /// The identifier as typed, for an account that does not exist.
-    identifier: LoginIdentifier,
+    pub(crate) identifier: LoginIdentifier,
 }
 
 impl Bucket {
-    fn account(&self) -> Account<'_> {
+    pub(crate) fn account(&self) -> Account<'_> {
         match (self.user, &self.device) {
             (Some(user), Some(device)) => Account::Device { user, device },
             (Some(user), None) => Account::User(user),
@@ -115,9 +115,9 @@ impl AuthService {
         let Some(user) = found else {
             slot.dummy_verify(input.password).await?;
             reservation.keep();
-            return self
+            return Err(self
                 .refuse(context, admission, Refused::UnknownUser, None)
-                .await;
+                .await);
         };
         tracing::Span::current().record("user_id", user.id);
         // A locked account still costs one verification, so it answers like a wrong password
@@ -145,15 +145,16 @@ impl AuthService {
             (_, Verification::Match { .. }) => Refused::Inactive,
             (_, Verification::Mismatch) => Refused::WrongPassword,
         };
-        self.refuse(context, admission, refused, Some(user.id))
-            .await
+        Err(self
+            .refuse(context, admission, refused, Some(user.id))
+            .await)
     }
 
     /// Counts the attempt in its buckets. The counts taken come back unless the password gets
     /// checked, also when this future is dropped (client gone, request timeout): the counting
     /// runs as its own task, so it is never cut between a count and its record, and a
     /// reservation nobody collects gives its counts back.
-    async fn admit(
+    pub(crate) async fn admit(
         &self,
         ip: Option<IpAddr>,
         bucket: Bucket,
@@ -167,7 +168,7 @@ impl AuthService {
     }
 
     /// The device a presented token names, if any (live or not, anyone's).
-    async fn find_device(
+    pub(crate) async fn find_device(
         &self,
         token: Option<&SecretString>,
     ) -> Result<Option<DeviceRecord>, LoginError> {
@@ -216,14 +217,23 @@ impl AuthService {
             rows.push(AuditRow::new(AuditEvent::Rehash, context, now).user(user.id));
         }
         let events: Vec<_> = rows.iter().map(AuditRow::as_new).collect();
-        let opening = self.open_session(now);
+        let opening = self.open_session(context, now);
         let new_device = success.known_device.is_none().then(|| self.new_device(now));
+        // Each session revoked to stay under the limit gets this event, with its id.
+        let limit_event = AuditRow::new(AuditEvent::SessionRevoked, context, now)
+            .user(user.id)
+            .reason("session_limit");
         let login = Login {
             user_id: user.id,
             rehashed_password: rehashed.as_ref().map(HashedPassword::as_str),
             cleared_counters: &success.cleared_counters,
             events: &events,
             new_device: new_device.as_ref().map(DeviceIssue::new_device),
+            limit: Some(SessionLimit {
+                max: inner.config.max_sessions_per_user.max(1),
+                idle_since: self.idle_since(now),
+                event: limit_event.as_new(),
+            }),
         };
         let opened = guarded(
             &inner.breaker,
@@ -271,13 +281,13 @@ impl AuthService {
 
     /// Counts a failed login and answers `InvalidCredentials`, whatever the reason (which
     /// only the log and the audit trail see).
-    async fn refuse(
+    pub(crate) async fn refuse(
         &self,
         context: &RequestContext,
         admission: Admission,
         refused: Refused,
         user_id: Option<i64>,
-    ) -> Result<AuthSession, LoginError> {
+    ) -> LoginError {
         let inner = &self.inner;
         let reason = refused.as_str();
         tracing::info!(reason, "login failed");
@@ -298,6 +308,6 @@ impl AuthService {
             }
             inner.auditor.record(row).await;
         }
-        Err(LoginError::InvalidCredentials)
+        LoginError::InvalidCredentials
     }
 }

@@ -1,8 +1,10 @@
-//! What the service hands back: a user, a signed-in session, a principal.
+//! What the service hands back: a user, a signed-in session, a principal, a session as its
+//! user sees it in the list.
 
 use secrecy::SecretString;
 use time::OffsetDateTime;
 
+use auth_persistence::sessions::SessionRecord;
 use auth_persistence::users::UserRecord;
 
 use crate::{SessionId, UserId};
@@ -66,4 +68,38 @@ pub struct Principal {
     pub session_id: SessionId,
     /// The user, as read with the session.
     pub user: User,
+}
+
+/// One of a user's live sessions (one sign-in and its refreshes), as its user may see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// The session's id (the `sid` claim of its tokens).
+    pub id: SessionId,
+    /// When it opened.
+    pub created_at: OffsetDateTime,
+    /// When it opened or its refresh token was last used.
+    pub last_used_at: OffsetDateTime,
+    /// Its absolute end.
+    pub expires_at: OffsetDateTime,
+    /// The client's address at the opening or the last refresh, if known.
+    pub ip: Option<String>,
+    /// The client's user agent then (at most 256 characters), if known.
+    pub user_agent: Option<String>,
+    /// Whether it is the session of the caller's token.
+    pub current: bool,
+}
+
+impl Session {
+    /// The session `record`, `current` when it is the caller's `session`.
+    pub(crate) fn of(record: SessionRecord, session: &SessionId) -> Self {
+        Self {
+            current: record.id == session.as_str(),
+            id: SessionId::new(record.id),
+            created_at: record.created_at,
+            last_used_at: record.last_used_at,
+            expires_at: record.expires_at,
+            ip: record.ip,
+            user_agent: record.user_agent,
+        }
+    }
 }

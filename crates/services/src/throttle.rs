@@ -27,7 +27,7 @@ use auth_persistence::{DbPool, throttles};
 use auth_resilience::CircuitBreaker;
 use time::{Duration, OffsetDateTime};
 
-use crate::error::{DbError, Fault, LoginError, RefreshError, RegisterError};
+use crate::error::{AccountError, DbError, Fault, LoginError, RefreshError, RegisterError};
 use crate::guard::guarded;
 use crate::{LoginIdentifier, UserId};
 
@@ -132,7 +132,7 @@ macro_rules! from_refusal {
     )+};
 }
 
-from_refusal!(LoginError, RegisterError, RefreshError);
+from_refusal!(LoginError, RegisterError, RefreshError, AccountError);
 
 impl Budget {
     const fn as_str(self) -> &'static str {

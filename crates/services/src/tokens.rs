@@ -12,6 +12,7 @@ use auth_persistence::users::{self, UserRecord};
 use time::OffsetDateTime;
 
 use crate::audit::{AuditEvent, AuditRow};
+use crate::auth::ClientFacts;
 use crate::error::{Fault, RefreshError, TokenError};
 use crate::guard::guarded;
 use crate::throttle::Budget;
@@ -54,7 +55,8 @@ impl AuthService {
     ///
     /// # Errors
     ///
-    /// [`RefreshError::TokenExpired`] past its expiry; [`RefreshError::InvalidToken`] when it
+    /// [`RefreshError::TokenExpired`] past its expiry, or when its session was not used for
+    /// [`AuthConfig::session_idle`](crate::AuthConfig); [`RefreshError::InvalidToken`] when it
     /// is garbage, tampered with, an access token, revoked, already rotated (outside the grace
     /// window, which also revokes the session), or its user is inactive or gone;
     /// [`RefreshError::RateLimited`] when the client's address spent its budget;
@@ -85,13 +87,26 @@ impl AuthService {
         let presented = sha256_hex(&claims.jti);
         let next_jti = successor_jti(&claims.jti);
         let next = sha256_hex(&next_jti);
-        let rotation = guarded(
-            &inner.breaker,
-            sessions::rotate(&inner.pool, &claims.sid, &presented, &next, now),
-        )
-        .await?;
+        let client = ClientFacts::of(context);
+        let idle_since = self.idle_since(now);
+        let rotate = sessions::rotate(
+            &inner.pool,
+            &claims.sid,
+            &presented,
+            &next,
+            now,
+            client.as_client(),
+            idle_since,
+        );
+        let rotation = guarded(&inner.breaker, rotate).await?;
         let session = match rotation {
             Rotation::Rotated(session) => session,
+            Rotation::Stale(session)
+                if !session.is_revoked() && session.last_used_at <= idle_since =>
+            {
+                tracing::info!("refresh of an idle session refused");
+                return Err(RefreshError::TokenExpired);
+            }
             Rotation::Stale(session) if self.within_grace(&session, &presented, &next, now) => {
                 tracing::info!("refresh token reused within the grace window");
                 session
@@ -149,26 +164,30 @@ impl AuthService {
         Ok(())
     }
 
-    /// Checks an access token, that its session is still live and that its user is active,
-    /// reading session and user in one statement.
+    /// Checks an access token, that its session is still live (not revoked, not past its
+    /// end, not idle) and that its user is active: the one rule of every endpoint that takes
+    /// an access token.
     ///
     /// # Errors
     ///
     /// [`TokenError::TokenExpired`] past its expiry; [`TokenError::InvalidToken`] when it is
-    /// malformed, tampered with, a refresh token, its session is revoked, over, or belongs
-    /// to someone else, or its user is inactive or gone; [`TokenError::Fault`] when the
-    /// infrastructure fails.
+    /// malformed, tampered with, a refresh token, its session is revoked, over, idle or
+    /// belongs to someone else, or its user is inactive or gone; [`TokenError::Fault`] when
+    /// the infrastructure fails.
     pub async fn authenticate(&self, access_token: &str) -> Result<Principal, TokenError> {
         let inner = &self.inner;
         let claims = self.verify(access_token, TokenKind::Access)?;
         let user_id = record_claims(&claims)?;
         let found = sessions::find_with_user(&inner.pool, &claims.sid);
-        match guarded(&inner.breaker, found).await? {
+        let found = guarded(&inner.breaker, found).await?;
+        let now = inner.clock.now();
+        match found {
             Some((session, user))
                 if session.user_id == user_id
+                    && user.is_active
                     && !session.is_revoked()
-                    && session.expires_at > inner.clock.now()
-                    && user.is_active =>
+                    && session.expires_at > now
+                    && session.last_used_at > self.idle_since(now) =>
             {
                 Ok(Principal {
                     user_id: UserId::new(user_id),
@@ -184,14 +203,22 @@ impl AuthService {
     ///
     /// # Errors
     ///
-    /// As [`authenticate`](Self::authenticate).
+    /// As [`authenticate`](Self::authenticate), and [`TokenError::InvalidToken`] when the user
+    /// is inactive or gone.
     #[tracing::instrument(name = "auth.me", skip_all, fields(user_id = tracing::field::Empty, session_id = tracing::field::Empty))]
     pub async fn me(&self, access_token: &str) -> Result<User, TokenError> {
-        Ok(self.authenticate(access_token).await?.user)
+        let principal = self.authenticate(access_token).await?;
+        Ok(self.profile(&principal))
+    }
+
+    /// The profile of an authenticated caller, as read with its session (the user is known
+    /// to be active: [`authenticate`](Self::authenticate) refuses anyone else).
+    pub fn profile(&self, principal: &Principal) -> User {
+        principal.user.clone()
     }
 
     /// The user `user_id` if it exists and is active.
-    async fn live_user(&self, user_id: i64) -> Result<Option<UserRecord>, Fault> {
+    pub(crate) async fn live_user(&self, user_id: i64) -> Result<Option<UserRecord>, Fault> {
         let inner = &self.inner;
         let user = guarded(&inner.breaker, users::find_by_id(&inner.pool, user_id)).await?;
         Ok(user.filter(|user| user.is_active))

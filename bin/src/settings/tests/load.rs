@@ -30,6 +30,8 @@ fn nothing_set_gives_the_documented_defaults() {
     assert_eq!(s.access_token_ttl, time::Duration::minutes(30));
     assert_eq!(s.refresh_token_ttl, time::Duration::days(7));
     assert_eq!(s.device_token_ttl, time::Duration::days(90));
+    assert_eq!(s.session_idle, time::Duration::days(30));
+    assert_eq!(s.max_sessions_per_user, 50);
     assert_eq!(s.refresh_reuse_grace, time::Duration::seconds(10));
     assert_eq!(s.jwt_issuer, None);
     assert_eq!(s.jwt_audience, None);
@@ -67,6 +69,8 @@ fn every_variable_takes_a_good_value() {
         ("ACCESS_TOKEN_EXPIRE_MINUTES", "15"),
         ("REFRESH_TOKEN_EXPIRE_DAYS", "30"),
         ("DEVICE_TOKEN_DAYS", "30"),
+        ("SESSION_IDLE_DAYS", "14"),
+        ("MAX_SESSIONS_PER_USER", "10"),
         ("REFRESH_REUSE_GRACE_SECONDS", "0"),
         ("JWT_ISSUER", "auth.example.com"),
         ("JWT_AUDIENCE", "example-app"),
@@ -96,6 +100,8 @@ fn every_variable_takes_a_good_value() {
     assert_eq!(s.access_token_ttl, time::Duration::minutes(15));
     assert_eq!(s.refresh_token_ttl, time::Duration::days(30));
     assert_eq!(s.device_token_ttl, time::Duration::days(30));
+    assert_eq!(s.session_idle, time::Duration::days(14));
+    assert_eq!(s.max_sessions_per_user, 10);
     assert_eq!(s.refresh_reuse_grace, time::Duration::ZERO);
     assert_eq!(s.jwt_issuer.as_deref(), Some("auth.example.com"));
     assert_eq!(s.jwt_audience.as_deref(), Some("example-app"));
@@ -577,6 +583,27 @@ fn hashing_threads_set_the_default_queue_and_each_limit_can_be_set() {
         ("HASHING_THREADS", "many"),
         ("HASHING_QUEUE_DEPTH", "-1"),
         ("HASHING_QUEUE_TIMEOUT_MS", "0"),
+    ] {
+        let err = load(&[(var, bad)]).unwrap_err();
+        assert!(
+            err.to_string().starts_with(&format!("invalid {var}=")),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn session_idle_days_and_max_sessions_per_user_take_their_ranges() {
+    let s = load(&[("SESSION_IDLE_DAYS", "7"), ("MAX_SESSIONS_PER_USER", "3")]).unwrap();
+    assert_eq!(s.session_idle, time::Duration::days(7));
+    assert_eq!(s.max_sessions_per_user, 3);
+    for (var, bad) in [
+        ("SESSION_IDLE_DAYS", "0"),
+        ("SESSION_IDLE_DAYS", "3651"),
+        ("SESSION_IDLE_DAYS", "a month"),
+        ("MAX_SESSIONS_PER_USER", "0"),
+        ("MAX_SESSIONS_PER_USER", "10001"),
+        ("MAX_SESSIONS_PER_USER", "-1"),
     ] {
         let err = load(&[(var, bad)]).unwrap_err();
         assert!(

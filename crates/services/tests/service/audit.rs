@@ -12,6 +12,7 @@ fn context(request_id: &str) -> RequestContext {
     RequestContext {
         request_id: Some(request_id.to_owned()),
         client_ip: Some("203.0.113.9".parse().unwrap()),
+        user_agent: None,
     }
 }
 

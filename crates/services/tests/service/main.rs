@@ -1,6 +1,7 @@
 //! Service tests, each run on SQLite and (with `TEST_DATABASE_URL`) on PostgreSQL.
 #![cfg(test)]
 
+mod account;
 mod audit;
 mod devices;
 mod throttle;
@@ -86,6 +87,7 @@ fn by_username(username: &str, password: &str) -> LoginInput {
 const ANON: RequestContext = RequestContext {
     request_id: None,
     client_ip: None,
+    user_agent: None,
 };
 
 /// The variant an operation's error is (or `"Ok"`), by name: what the tests compare.

@@ -31,6 +31,7 @@ fn at(ip: &str) -> RequestContext {
     RequestContext {
         request_id: None,
         client_ip: Some(ip.parse::<IpAddr>().unwrap()),
+        user_agent: None,
     }
 }
 

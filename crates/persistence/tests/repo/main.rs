@@ -1,6 +1,8 @@
 //! Repository tests, each run on SQLite and (with `TEST_DATABASE_URL`) on PostgreSQL.
 #![cfg(test)]
 
+mod accounts;
+
 use auth_persistence::audit::{self, NewAuditEvent};
 use auth_persistence::db_test;
 use auth_persistence::sessions::{self, Login, NewSession, RevokeReason, Rotation};
@@ -11,6 +13,17 @@ use time::{Duration, OffsetDateTime};
 
 fn now() -> OffsetDateTime {
     OffsetDateTime::now_utc()
+}
+
+/// No client details.
+const CLIENT: sessions::Client<'static> = sessions::Client {
+    ip: None,
+    user_agent: None,
+};
+
+/// An idle limit no session reaches.
+fn never() -> OffsetDateTime {
+    OffsetDateTime::UNIX_EPOCH
 }
 
 fn ann() -> NewUser<'static> {
@@ -29,6 +42,7 @@ fn new_session(id: &str) -> NewSession<'_> {
         jti_hash: "h0",
         now: now(),
         expires_at: now() + Duration::days(7),
+        client: sessions::Client::default(),
     }
 }
 
@@ -40,6 +54,7 @@ fn login(user_id: i64, rehashed_password: Option<&str>) -> Login<'_> {
         cleared_counters: &[],
         events: &[],
         new_device: None,
+        limit: None,
     }
 }
 
@@ -155,23 +170,23 @@ db_test!(async fn login_records_last_login_rehash_and_a_session_together(db) {
 
 db_test!(async fn rotation_replaces_the_current_token_once(db) {
     user_with_session(db, "s1").await;
-    let rotated = sessions::rotate(db.pool(), "s1", "h0", "h1", now()).await.unwrap();
+    let rotated = sessions::rotate(db.pool(), "s1", "h0", "h1", now(), CLIENT, never()).await.unwrap();
     let Rotation::Rotated(session) = rotated else { panic!("{rotated:?}") };
     assert_eq!(session.current_jti_hash, "h1");
     assert_eq!(session.previous_jti_hash.as_deref(), Some("h0"));
     assert_eq!(session.generation, 1);
     assert!(session.rotated_at.is_some());
-    let again = sessions::rotate(db.pool(), "s1", "h0", "hX", now()).await.unwrap();
+    let again = sessions::rotate(db.pool(), "s1", "h0", "hX", now(), CLIENT, never()).await.unwrap();
     let Rotation::Stale(stale) = again else { panic!("{again:?}") };
     assert_eq!(stale.current_jti_hash, "h1", "a stale rotation changes nothing");
-    assert_eq!(sessions::rotate(db.pool(), "nope", "h0", "h1", now()).await.unwrap(), Rotation::Missing);
+    assert_eq!(sessions::rotate(db.pool(), "nope", "h0", "h1", now(), CLIENT, never()).await.unwrap(), Rotation::Missing);
 });
 
 db_test!(async fn fifty_concurrent_rotations_of_one_token_have_one_winner(db) {
     user_with_session(db, "s1").await;
     let attempts = (0..50).map(|i| {
         let pool = db.pool().clone();
-        async move { sessions::rotate(&pool, "s1", "h0", &format!("next{i}"), now()).await }
+        async move { sessions::rotate(&pool, "s1", "h0", &format!("next{i}"), now(), CLIENT, never()).await }
     });
     let results = futures::future::join_all(attempts).await;
     let winners = results.iter().filter(|r| matches!(r, Ok(Rotation::Rotated(_)))).count();
@@ -191,7 +206,7 @@ db_test!(async fn revoked_sessions_cannot_rotate_and_revoking_twice_is_harmless(
     let session = sessions::find(db.pool(), "s1").await.unwrap().unwrap();
     assert!(session.is_revoked());
     assert_eq!(session.revoked_reason.as_deref(), Some("logout"));
-    let rotation = sessions::rotate(db.pool(), "s1", "h0", "h1", now()).await.unwrap();
+    let rotation = sessions::rotate(db.pool(), "s1", "h0", "h1", now(), CLIENT, never()).await.unwrap();
     assert!(matches!(rotation, Rotation::Stale(_)), "{rotation:?}");
 });
 
