@@ -83,9 +83,12 @@ db_test!(async fn a_distributed_burst_locks_strangers_out_but_not_the_owners_dev
     locked.throttle.account_delay_after = 100_000;
     locked.throttle.account_lock_after = 50;
     locked.throttle.ip_login_budget = 100_000;
-    // A thousand requests queue for a handful of connections: let them wait rather than 503.
+    // A thousand requests queue for a handful of connections and hashing threads: let them
+    // wait rather than 503.
     locked.database_acquire_timeout = std::time::Duration::from_secs(120);
     locked.request_timeout = std::time::Duration::from_secs(120);
+    locked.hashing.queue_depth = 10_000;
+    locked.hashing.queue_timeout = std::time::Duration::from_secs(120);
     let app = app_with(locked).await;
     let device = register(&app).await["device_token"].as_str().unwrap().to_owned();
     // 1,000 wrong passwords, 5 from each of 200 addresses in different /24s, through the proxy.
