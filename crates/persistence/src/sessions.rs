@@ -223,7 +223,8 @@ pub async fn create_user_with_session(
 ///
 /// # Errors
 ///
-/// [`RepoError::NotFound`] when the user is gone or no longer active; database failures as in
+/// [`RepoError::NotFound`] when the user is gone, no longer active or has another password
+/// hash than the one checked; database failures as in
 /// [`create_user_with_session`]. On error nothing is written.
 pub async fn open_for_login(
     pool: &DbPool,
@@ -232,13 +233,14 @@ pub async fn open_for_login(
 ) -> Result<SessionRecord, RepoError> {
     let mut pooled = pool.writer().await?;
     in_transaction!(&mut pooled, |conn| {
-        // Only an active account: a deactivation that lands during the password check must
-        // not be followed by a fresh session.
+        // Only an active account with the hash that was checked: a deactivation or a password
+        // change that lands during the password check must not be followed by a fresh session.
         let at = to_db(session.now);
         let changed = on_conn!(conn, |c| diesel::update(
             users::table
                 .find(login.user_id)
                 .filter(users::is_active.eq(true))
+                .filter(users::hashed_password.eq(login.verified_hash))
         )
         .set((users::last_login.eq(at), users::updated_at.eq(at)))
         .execute(*c)
@@ -281,6 +283,9 @@ pub async fn open_for_login(
 pub struct Login<'a> {
     /// The account signing in.
     pub user_id: i64,
+    /// The hash the password was checked against: the sign-in goes ahead only if it is still
+    /// the stored one, so a password change that commits during the check wins.
+    pub verified_hash: &'a str,
     /// A hash of the NFKC form of the same password with the current scheme, replacing the
     /// stored one and marking it normalised (`password_normalized`).
     pub rehashed_password: Option<&'a str>,

@@ -225,6 +225,7 @@ impl AuthService {
             .reason("session_limit");
         let login = Login {
             user_id: user.id,
+            verified_hash: &user.hashed_password,
             rehashed_password: rehashed.as_ref().map(HashedPassword::as_str),
             cleared_counters: &success.cleared_counters,
             events: &events,
@@ -241,7 +242,7 @@ impl AuthService {
         )
         .await;
         let session = match opened {
-            // Deactivated or deleted while its password was being checked.
+            // Deactivated, deleted or given another password while this one was checked.
             Err(DbError::NotFound) => return Err(LoginError::InvalidCredentials),
             other => other?,
         };

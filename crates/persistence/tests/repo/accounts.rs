@@ -208,3 +208,24 @@ db_test!(async fn a_bearer_is_checked_against_its_session_and_user_in_one_read(d
     assert_eq!((found_session, found_user.id), (session, user.id));
     assert!(sessions::find_with_user(db.pool(), "nope").await.unwrap().is_none());
 });
+
+db_test!(async fn a_sign_in_checked_against_a_replaced_hash_opens_nothing(db) {
+    let (user, _) = user_with_session(db, "s1").await;
+    let change = PasswordChange {
+        user_id: user.id,
+        verified_hash: "$argon2id$x",
+        new_hash: "$argon2id$new",
+        keep_session: "s1",
+        keep_device: None,
+        cleared_counters: &[],
+        at: now(),
+        events: &[],
+    };
+    accounts::change_password(db.pool(), change).await.unwrap();
+    // A login that checked the old password before the change committed.
+    let late = sessions::open_for_login(db.pool(), login(user.id, None), new_session("s2")).await;
+    assert!(matches!(late, Err(RepoError::NotFound)), "{late:?}");
+    assert!(sessions::find(db.pool(), "s2").await.unwrap().is_none());
+    let current = Login { verified_hash: "$argon2id$new", ..login(user.id, None) };
+    sessions::open_for_login(db.pool(), current, new_session("s2")).await.unwrap();
+});

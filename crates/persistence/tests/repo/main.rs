@@ -50,6 +50,7 @@ fn new_session(id: &str) -> NewSession<'_> {
 fn login(user_id: i64, rehashed_password: Option<&str>) -> Login<'_> {
     Login {
         user_id,
+        verified_hash: "$argon2id$x",
         rehashed_password,
         cleared_counters: &[],
         events: &[],
@@ -161,7 +162,8 @@ db_test!(async fn login_records_last_login_rehash_and_a_session_together(db) {
     assert_eq!(found.hashed_password, "$argon2id$new");
     assert!(found.last_login.is_some());
     // A failing session insert rolls back the last_login and the rehash.
-    let err = sessions::open_for_login(db.pool(), login(user.id, Some("$argon2id$newer")), new_session("s2")).await;
+    let again = Login { verified_hash: "$argon2id$new", ..login(user.id, Some("$argon2id$newer")) };
+    let err = sessions::open_for_login(db.pool(), again, new_session("s2")).await;
     assert!(matches!(err, Err(RepoError::Conflict)), "{err:?}");
     let after = users::find_by_id(db.pool(), user.id).await.unwrap().unwrap();
     assert_eq!(after.hashed_password, "$argon2id$new");
