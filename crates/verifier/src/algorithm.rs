@@ -32,7 +32,13 @@ pub enum Algorithm {
 
 impl Algorithm {
     /// Every accepted algorithm.
-    pub const ALL: [Self; 5] = [Self::HS256, Self::HS384, Self::HS512, Self::EdDSA, Self::ES256];
+    pub const ALL: [Self; 5] = [
+        Self::HS256,
+        Self::HS384,
+        Self::HS512,
+        Self::EdDSA,
+        Self::ES256,
+    ];
 
     /// The name used in configuration, in a JWK's `alg` and in a token header.
     pub fn as_str(self) -> &'static str {

@@ -50,7 +50,10 @@ impl IntoResponse for Unauthorized {
     fn into_response(self) -> Response {
         let mut response = (StatusCode::UNAUTHORIZED, self.json()).into_response();
         let headers = response.headers_mut();
-        headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(CHALLENGE));
+        headers.insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static(CHALLENGE),
+        );
         headers.insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),

@@ -11,6 +11,9 @@ use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, JwkSet, PublicK
 
 use crate::{Algorithm, KeyError};
 
+/// The shortest HMAC secret accepted, in bytes (256 bits).
+pub const MIN_HMAC_BYTES: usize = 32;
+
 /// One key a token may be verified with: its id, its algorithm and the key material.
 ///
 /// `Debug` shows the id and algorithm, never the key.
@@ -36,18 +39,19 @@ impl VerificationKey {
     ///
     /// # Errors
     ///
-    /// [`KeyError::Invalid`] for an asymmetric algorithm, or a secret shorter than the
-    /// algorithm's hash (at least 32 bytes).
+    /// [`KeyError::Invalid`] for an asymmetric algorithm, or a secret shorter than 32 bytes
+    /// (RFC 7518 asks for the hash size: 48 bytes for HS384, 64 for HS512).
     pub fn hmac(
         algorithm: Algorithm,
         secret: &[u8],
         kid: Option<String>,
     ) -> Result<Self, KeyError> {
-        let Some(min) = algorithm.min_secret_bytes() else {
+        if algorithm.is_asymmetric() {
             return Err(KeyError::Invalid(format!(
                 "{algorithm} is not an HMAC algorithm"
             )));
-        };
+        }
+        let min = MIN_HMAC_BYTES;
         if secret.len() < min {
             return Err(KeyError::Invalid(format!(
                 "an {algorithm} secret must be at least {min} bytes, got {}",

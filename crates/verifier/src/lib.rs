@@ -65,7 +65,7 @@ pub use claims::{AccessClaims, TokenType};
 #[cfg(any(feature = "actix", feature = "axum"))]
 pub use envelope::Unauthorized;
 pub use error::{KeyError, VerifyError};
-pub use keys::{KeySet, VerificationKey};
+pub use keys::{KeySet, MIN_HMAC_BYTES, VerificationKey};
 #[cfg(feature = "remote")]
 pub use remote::{RemoteConfig, RemoteJwks};
 pub use rules::Rules;

@@ -36,7 +36,12 @@ impl TestKey {
         der.extend((0..32).map(|i| u8::from_str_radix(&self.seed[2 * i..2 * i + 2], 16).unwrap()));
         let mut header = Header::new(jsonwebtoken::Algorithm::EdDSA);
         header.kid = Some(kid.to_owned());
-        jsonwebtoken::encode(&header, &claims(kind, 3600), &EncodingKey::from_ed_der(&der)).unwrap()
+        jsonwebtoken::encode(
+            &header,
+            &claims(kind, 3600),
+            &EncodingKey::from_ed_der(&der),
+        )
+        .unwrap()
     }
 }
 

@@ -44,7 +44,10 @@ fn an_hmac_token_forged_with_the_public_key_is_refused() {
         VerifyError::AlgorithmMismatch
     );
     let raw = hs256(&[0xd7; 32], Some("k1"), &claims("access", 60));
-    assert_eq!(verify(&keys(), &raw).unwrap_err(), VerifyError::AlgorithmMismatch);
+    assert_eq!(
+        verify(&keys(), &raw).unwrap_err(),
+        VerifyError::AlgorithmMismatch
+    );
 }
 
 #[test]
@@ -73,7 +76,10 @@ fn expiry_and_not_before_honour_the_leeway() {
     assert_eq!(verify(&keys, &expired).unwrap_err(), VerifyError::Expired);
     let within_leeway = hs256(&secret, None, &claims("access", -2));
     assert!(verify(&keys, &within_leeway).is_ok());
-    let strict = Rules { leeway: std::time::Duration::ZERO, ..Rules::default() };
+    let strict = Rules {
+        leeway: std::time::Duration::ZERO,
+        ..Rules::default()
+    };
     let refused = keys.verify::<AccessClaims>(&within_leeway, &strict, "access");
     assert_eq!(refused.unwrap_err(), VerifyError::Expired);
     let mut future = claims("access", 600);
@@ -96,7 +102,10 @@ fn issuer_and_audience_are_required_when_configured() {
     let mut good = claims("access", 60);
     good["iss"] = json!("auth");
     good["aud"] = json!("api");
-    assert!(keys.verify::<AccessClaims>(&hs256(&secret, None, &good), &rules, "access").is_ok());
+    assert!(
+        keys.verify::<AccessClaims>(&hs256(&secret, None, &good), &rules, "access")
+            .is_ok()
+    );
     let mut other = good.clone();
     other["iss"] = json!("elsewhere");
     let refused = keys.verify::<AccessClaims>(&hs256(&secret, None, &other), &rules, "access");
@@ -132,21 +141,35 @@ fn errors_and_debug_never_show_the_token_or_key() {
     let token = KEY_1.sign("k3", "access");
     let err = verify(&keys(), &token).unwrap_err();
     assert!(!err.to_string().contains(&token[..20]));
-    let key = VerificationKey::hmac(Algorithm::HS256, b"a secret of thirty-two bytes!!!!", None).unwrap();
+    let key =
+        VerificationKey::hmac(Algorithm::HS256, b"a secret of thirty-two bytes!!!!", None).unwrap();
     assert!(!format!("{key:?}").contains("thirty"));
 }
 
 #[tokio::test]
 async fn a_static_verifier_checks_access_tokens() {
     let verifier = Verifier::new(keys());
-    assert_eq!(verifier.verify(&KEY_1.sign("k1", "access")).await.unwrap().sub, "42");
     assert_eq!(
-        verifier.verify(&KEY_1.sign("k1", "refresh")).await.unwrap_err(),
+        verifier
+            .verify(&KEY_1.sign("k1", "access"))
+            .await
+            .unwrap()
+            .sub,
+        "42"
+    );
+    assert_eq!(
+        verifier
+            .verify(&KEY_1.sign("k1", "refresh"))
+            .await
+            .unwrap_err(),
         VerifyError::WrongType
     );
     let verifier = verifier.with_issuer("auth");
     assert_eq!(
-        verifier.verify(&KEY_1.sign("k1", "access")).await.unwrap_err(),
+        verifier
+            .verify(&KEY_1.sign("k1", "access"))
+            .await
+            .unwrap_err(),
         VerifyError::WrongIssuer
     );
 }

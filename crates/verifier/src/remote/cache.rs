@@ -124,7 +124,10 @@ impl RemoteJwks {
         if !failed_lately {
             self.fetch_once(now).await;
         }
-        self.state().keys.clone().ok_or(VerifyError::KeysUnavailable)
+        self.state()
+            .keys
+            .clone()
+            .ok_or(VerifyError::KeysUnavailable)
     }
 
     /// A token names `kid`, which the set lacks: fetch again if allowed, else refuse.
@@ -198,7 +201,8 @@ impl RemoteJwks {
                 state.unknown.clear();
             }
             Err(_) => {
-                state.refresh_at = Some(now + config.min_refetch_interval.max(Duration::from_secs(1)));
+                state.refresh_at =
+                    Some(now + config.min_refetch_interval.max(Duration::from_secs(1)));
             }
         }
     }
@@ -206,6 +210,9 @@ impl RemoteJwks {
     fn state(&self) -> MutexGuard<'_, State> {
         // The state stays consistent between statements, so a panic elsewhere cannot leave
         // it half-written.
-        self.inner.state.lock().unwrap_or_else(PoisonError::into_inner)
+        self.inner
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 }

@@ -59,7 +59,13 @@ pub(crate) fn max_age(cache_control: &str) -> Option<Duration> {
         let (name, value) = directive.split_once('=').unwrap_or((directive, ""));
         match name.to_ascii_lowercase().as_str() {
             "no-store" | "no-cache" => return Some(Duration::ZERO),
-            "max-age" => max_age = value.trim_matches('"').parse().ok().map(Duration::from_secs),
+            "max-age" => {
+                max_age = value
+                    .trim_matches('"')
+                    .parse()
+                    .ok()
+                    .map(Duration::from_secs)
+            }
             _ => {}
         }
     }

@@ -40,7 +40,9 @@ impl HttpFetcher {
         let url = reqwest::Url::parse(url)
             .map_err(|_| KeyError::Source("the JWKS URL does not parse".into()))?;
         if !matches!(url.scheme(), "http" | "https") {
-            return Err(KeyError::Source("the JWKS URL must be http or https".into()));
+            return Err(KeyError::Source(
+                "the JWKS URL must be http or https".into(),
+            ));
         }
         // rustls needs a process-wide crypto provider; keep the one a program already chose.
         let _ = rustls::crypto::ring::default_provider().install_default();

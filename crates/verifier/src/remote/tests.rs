@@ -75,13 +75,19 @@ async fn a_flood_of_unknown_kids_costs_one_fetch() {
     server.serve(&[KEY_1.jwk("k1")], 300);
     let verifier = verifier(&server);
     verifier.verify(&KEY_1.sign("k1", "access")).await.unwrap();
-    let forged: Vec<String> = (0..200).map(|i| KEY_2.sign(&format!("forged-{i}"), "access")).collect();
-    let results = futures::future::join_all(forged.iter().map(|token| verifier.verify(token))).await;
+    let forged: Vec<String> = (0..200)
+        .map(|i| KEY_2.sign(&format!("forged-{i}"), "access"))
+        .collect();
+    let results =
+        futures::future::join_all(forged.iter().map(|token| verifier.verify(token))).await;
     assert!(results.iter().all(|r| *r == Err(VerifyError::UnknownKey)));
     assert_eq!(server.fetches(), 2, "the initial fetch and one refetch");
     // The same forged ids again, later but inside the interval: no fetch.
     tokio::time::advance(Duration::from_secs(10)).await;
-    assert_eq!(verifier.verify(&forged[0]).await.unwrap_err(), VerifyError::UnknownKey);
+    assert_eq!(
+        verifier.verify(&forged[0]).await.unwrap_err(),
+        VerifyError::UnknownKey
+    );
     assert_eq!(server.fetches(), 2);
 }
 
@@ -137,7 +143,10 @@ async fn keys_retired_by_the_service_are_refused() {
     verifier.verify(&KEY_2.sign("k2", "access")).await.unwrap();
     settle().await;
     assert_eq!(
-        verifier.verify(&KEY_1.sign("k1", "access")).await.unwrap_err(),
+        verifier
+            .verify(&KEY_1.sign("k1", "access"))
+            .await
+            .unwrap_err(),
         VerifyError::UnknownKey
     );
 }
@@ -147,7 +156,10 @@ async fn a_server_that_never_answered_makes_tokens_fail_without_hammering_it() {
     let server = Server::default();
     let verifier = verifier(&server);
     for _ in 0..10 {
-        let err = verifier.verify(&KEY_1.sign("k1", "access")).await.unwrap_err();
+        let err = verifier
+            .verify(&KEY_1.sign("k1", "access"))
+            .await
+            .unwrap_err();
         assert_eq!(err, VerifyError::KeysUnavailable);
     }
     assert_eq!(server.fetches(), 1);
@@ -158,12 +170,18 @@ async fn a_server_that_never_answered_makes_tokens_fail_without_hammering_it() {
 
 #[test]
 fn cache_control_max_age_is_read_and_clamped() {
-    assert_eq!(max_age("public, max-age=300"), Some(Duration::from_secs(300)));
+    assert_eq!(
+        max_age("public, max-age=300"),
+        Some(Duration::from_secs(300))
+    );
     assert_eq!(max_age("no-store"), Some(Duration::ZERO));
     assert_eq!(max_age("public"), None);
     let config = RemoteConfig::default();
     assert_eq!(config.ttl(Some(Duration::ZERO)), config.min_ttl);
-    assert_eq!(config.ttl(Some(Duration::from_secs(86_400 * 30))), config.max_ttl);
+    assert_eq!(
+        config.ttl(Some(Duration::from_secs(86_400 * 30))),
+        config.max_ttl
+    );
     assert_eq!(config.ttl(None), Duration::from_secs(300));
 }
 
