@@ -59,6 +59,7 @@ mod error;
 mod guard;
 mod hashing;
 mod ids;
+mod keys;
 mod login;
 mod output;
 mod throttle;
@@ -78,6 +79,7 @@ pub use error::{
     AdminError, BoxError, Fault, Invalid, LoginError, RefreshError, RegisterError, TokenError,
 };
 pub use ids::{SessionId, UserId};
+pub use keys::{KeyConfig, KeyInfo, KeyService, KeysError};
 pub use output::{AuthSession, Principal, User};
 pub use throttle::ThrottleConfig;
 

@@ -3,6 +3,7 @@
 
 mod audit;
 mod devices;
+mod keys;
 mod throttle;
 mod unicode;
 
