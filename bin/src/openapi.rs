@@ -9,6 +9,7 @@ use crate::dto::{
     RootResponse, TokenResponse, UserResponse,
 };
 use crate::routes;
+use crate::routes::jwks::{Jwk, JwkSet};
 
 /// The API's OpenAPI 3 document (title, description and version are set from config).
 #[derive(OpenApi)]
@@ -22,15 +23,18 @@ use crate::routes;
         routes::health::health,
         routes::health::ready,
         routes::root::root,
+        routes::jwks::jwks,
     ),
     components(schemas(
         RegisterRequest, LoginRequest, RefreshRequest, TokenResponse, UserResponse,
         HealthResponse, ReadyResponse, ReadyChecks, RootResponse, ErrorBody, ErrorCode, FieldError,
+        JwkSet, Jwk,
     )),
     modifiers(&BearerAuth),
     tags(
         (name = "auth", description = "Register, sign in, refresh, sign out, current user"),
         (name = "health", description = "Liveness and readiness"),
+        (name = "keys", description = "Public keys that verify the tokens"),
     )
 )]
 pub struct ApiDoc;

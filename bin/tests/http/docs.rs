@@ -6,7 +6,7 @@ use auth_persistence::db_test;
 
 use crate::support::{app, assert_error, send};
 
-const PATHS: [&str; 8] = [
+const PATHS: [&str; 9] = [
     "/auth/register",
     "/auth/login",
     "/auth/refresh",
@@ -15,6 +15,7 @@ const PATHS: [&str; 8] = [
     "/health",
     "/health/ready",
     "/",
+    "/.well-known/jwks.json",
 ];
 
 db_test!(async fn the_openapi_document_lists_every_route_with_its_errors(db) {
