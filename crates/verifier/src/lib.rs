@@ -74,6 +74,11 @@ pub use verifier::{ACCESS, Verifier};
 /// Re-exported so callers can build keys from parsed JWKs without naming the crate.
 pub use jsonwebtoken::jwk;
 
+/// The README's "Verifying tokens in another service" example, compiled and run as a doctest.
+#[cfg(all(doctest, feature = "remote", feature = "axum"))]
+#[doc = include_str!("../../../README.md")]
+mod readme {}
+
 #[cfg(test)]
 mod testing;
 #[cfg(test)]

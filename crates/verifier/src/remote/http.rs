@@ -44,8 +44,6 @@ impl HttpFetcher {
                 "the JWKS URL must be http or https".into(),
             ));
         }
-        // rustls needs a process-wide crypto provider; keep the one a program already chose.
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .build()
