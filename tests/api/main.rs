@@ -4,6 +4,7 @@
 #![cfg(test)]
 
 mod docs;
+mod downstream;
 mod envelope;
 mod flow;
 mod health;
