@@ -10,7 +10,8 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 "$venv/bin/pip" install --quiet --disable-pip-version-check 'pyjwt>=2.8' 'cryptography>=42'
 
-cargo build --quiet -p auth-service
+# The binary the test suite built (same features, so nothing is rebuilt).
+cargo test --workspace --no-run --quiet 2>/dev/null
 free_port() { "$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 for alg in EdDSA ES256; do
