@@ -429,7 +429,7 @@ db_test!(async fn signing_keys_are_written_and_changed_under_the_lock(db) {
     .await
     .unwrap();
     assert_eq!(applied.len(), 1);
-    assert_eq!(signing_keys::list(db.pool()).await.unwrap(), [first.clone()]);
+    assert_eq!(signing_keys::list(db.pool()).await.unwrap(), std::slice::from_ref(&first));
     let later = now() + Duration::days(7);
     let retire = KeyChange::Update {
         kid: "k1".into(),
@@ -446,7 +446,7 @@ db_test!(async fn signing_keys_are_written_and_changed_under_the_lock(db) {
     .unwrap();
     let stored = signing_keys::list(db.pool()).await.unwrap();
     assert_eq!(stored[0].state, KeyState::Retiring);
-    assert_eq!(stored[0].retire_after.map(|t| t.unix_timestamp()), Some(later.unix_timestamp()));
+    assert_eq!(stored[0].retire_after.map(OffsetDateTime::unix_timestamp), Some(later.unix_timestamp()));
     assert!(!format!("{:?}", stored[0]).contains("sealed"));
 });
 

@@ -31,11 +31,11 @@ impl TestKey {
     }
 
     /// A token of `kind` with header `kid`, valid for an hour, signed with this key.
-    pub(crate) fn sign(&self, kid: &str, kind: &str) -> String {
+    pub(crate) fn sign(&self, key_id: &str, kind: &str) -> String {
         let mut der = PKCS8_ED25519.to_vec();
         der.extend((0..32).map(|i| u8::from_str_radix(&self.seed[2 * i..2 * i + 2], 16).unwrap()));
         let mut header = Header::new(jsonwebtoken::Algorithm::EdDSA);
-        header.kid = Some(kid.to_owned());
+        header.kid = Some(key_id.to_owned());
         jsonwebtoken::encode(
             &header,
             &claims(kind, 3600),

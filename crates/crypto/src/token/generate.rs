@@ -60,7 +60,7 @@ pub fn generate_signing_key(
     kid: &str,
 ) -> Result<GeneratedKey, CryptoError> {
     let mut seed = [0u8; 32];
-    let (jwk, der) = match algorithm {
+    let (mut jwk, der) = match algorithm {
         JwtAlgorithm::EdDSA => {
             UnwrapErr(SysRng).fill_bytes(&mut seed);
             let public = ed25519_dalek::SigningKey::from_bytes(&seed).verifying_key();
@@ -101,7 +101,6 @@ pub fn generate_signing_key(
         }
     };
     seed.fill(0);
-    let mut jwk = jwk;
     jwk["use"] = "sig".into();
     jwk["alg"] = algorithm.as_str().into();
     jwk["kid"] = kid.into();

@@ -112,9 +112,9 @@ impl TokenCodec {
             aud: self.inner.audience.clone(),
         };
         let keyring = self.keyring();
-        let (kid, key) = keyring.signer_at(now).ok_or(CryptoError::NoSigningKey)?;
+        let (key_id, key) = keyring.signer_at(now).ok_or(CryptoError::NoSigningKey)?;
         let mut header = Header::new(self.inner.algorithm.to_jwt());
-        header.kid = Some(kid.to_owned());
+        header.kid = Some(key_id.to_owned());
         let token = jsonwebtoken::encode(&header, &claims, key)
             .map_err(|e| CryptoError::SigningFailed(e.into()))?;
         Ok(IssuedToken {

@@ -43,10 +43,10 @@ fn kid(token: &SecretString) -> String {
 
 db_test!(async fn replicas_share_one_first_key_and_sign_and_verify_each_others_tokens(db) {
     let clock = ManualClock::new(OffsetDateTime::now_utc());
-    let (a, b) = (replica(&db, &clock, KEK), replica(&db, &clock, KEK));
-    let (ra, rb) = futures::join!(a.upkeep(), b.upkeep());
-    ra.unwrap();
-    rb.unwrap();
+    let (a, b) = (replica(db, &clock, KEK), replica(db, &clock, KEK));
+    let (first, second) = futures::join!(a.upkeep(), b.upkeep());
+    first.unwrap();
+    second.unwrap();
     let keys = a.list().await.unwrap();
     assert_eq!(keys.len(), 1, "{keys:?}");
     assert_eq!(keys[0].state, "active");
@@ -60,7 +60,7 @@ db_test!(async fn replicas_share_one_first_key_and_sign_and_verify_each_others_t
 
 db_test!(async fn a_rotation_publishes_first_signs_later_and_retires_after_the_tokens(db) {
     let clock = ManualClock::new(OffsetDateTime::now_utc());
-    let keys = replica(&db, &clock, KEK);
+    let keys = replica(db, &clock, KEK);
     keys.upkeep().await.unwrap();
     let old = keys.codec().issue(TokenKind::Refresh, "1", "s").unwrap().token;
     let first = keys.list().await.unwrap()[0].kid.clone();
@@ -90,7 +90,7 @@ db_test!(async fn a_rotation_publishes_first_signs_later_and_retires_after_the_t
 
 db_test!(async fn rotation_is_automatic_when_the_interval_is_up(db) {
     let clock = ManualClock::new(OffsetDateTime::now_utc());
-    let keys = replica(&db, &clock, KEK);
+    let keys = replica(db, &clock, KEK);
     keys.upkeep().await.unwrap();
     clock.advance(Duration::days(29));
     keys.upkeep().await.unwrap();
@@ -104,7 +104,7 @@ db_test!(async fn rotation_is_automatic_when_the_interval_is_up(db) {
 
 db_test!(async fn a_revoked_signing_key_is_refused_and_replaced_at_once(db) {
     let clock = ManualClock::new(OffsetDateTime::now_utc());
-    let keys = replica(&db, &clock, KEK);
+    let keys = replica(db, &clock, KEK);
     keys.upkeep().await.unwrap();
     let token = keys.codec().issue(TokenKind::Access, "1", "s").unwrap().token;
     let revoked = keys.revoke(&kid(&token)).await.unwrap();
@@ -118,8 +118,8 @@ db_test!(async fn a_revoked_signing_key_is_refused_and_replaced_at_once(db) {
 
 db_test!(async fn another_key_encryption_key_cannot_load_the_keys(db) {
     let clock = ManualClock::new(OffsetDateTime::now_utc());
-    replica(&db, &clock, KEK).upkeep().await.unwrap();
-    let other = replica(&db, &clock, "another key-encryption key of 32 bytes");
+    replica(db, &clock, KEK).upkeep().await.unwrap();
+    let other = replica(db, &clock, "another key-encryption key of 32 bytes");
     let err = other.reload().await.unwrap_err();
     assert!(matches!(err, KeysError::Unseal { .. }), "{err}");
     assert!(err.to_string().contains("JWT_KEY_ENCRYPTION_KEY"));

@@ -197,7 +197,7 @@ impl RemoteJwks {
                 let ttl = config.ttl(fetched.max_age);
                 let ahead = config.refresh_ahead.min(ttl / 2);
                 state.keys = Some(Arc::new(fetched.keys));
-                state.refresh_at = Some(now + (ttl - ahead));
+                state.refresh_at = Some(now + ttl.saturating_sub(ahead));
                 state.unknown.clear();
             }
             Err(_) => {

@@ -64,7 +64,7 @@ pub(crate) fn max_age(cache_control: &str) -> Option<Duration> {
                     .trim_matches('"')
                     .parse()
                     .ok()
-                    .map(Duration::from_secs)
+                    .map(Duration::from_secs);
             }
             _ => {}
         }

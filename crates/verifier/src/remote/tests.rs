@@ -10,9 +10,12 @@ use crate::testing::{KEY_1, KEY_2, jwks};
 use crate::{KeySet, RemoteConfig, RemoteJwks, Verifier, VerifyError};
 
 /// A JWKS server in memory: what it answers, and how often it was asked.
+/// What the stand-in server answers: a JWKS body and its `max-age`, or nothing (down).
+type Answer = Option<(String, Option<Duration>)>;
+
 #[derive(Debug, Clone, Default)]
 struct Server {
-    answer: Arc<Mutex<Option<(String, Option<Duration>)>>>,
+    answer: Arc<Mutex<Answer>>,
     fetches: Arc<AtomicUsize>,
 }
 
