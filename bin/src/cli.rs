@@ -36,6 +36,24 @@ pub enum Command {
     /// Manage accounts, using the server's settings; migrates the database first.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Manage the EdDSA / ES256 signing keys, using the server's settings.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+/// A `keys` command.
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum KeysCommand {
+    /// Show every signing key and its state (pending, active, retiring, retired, revoked).
+    List,
+    /// Publish a new key now; it signs after twice the JWKS max-age, with no downtime.
+    Rotate,
+    /// Withdraw a key at once (compromised): its tokens are refused. A revoked signing key
+    /// is replaced by a new one immediately.
+    Revoke {
+        /// The key id, as `keys list` shows it.
+        kid: String,
+    },
 }
 
 /// An `admin` command.

@@ -2,7 +2,11 @@
 //! JSON body rules.
 //!
 //! [`Authenticated`] can be reused by any Actix service that registers an
-//! `web::Data<AuthService>`: it checks the access token and that its session is live.
+//! `web::Data<AuthService>`: it checks the access token and that its session is live. The
+//! token itself is checked by the `auth-verifier` core (through the services' token codec),
+//! the same code other services verify offline with; only the session check is extra, which
+//! is what lets this service see a logout at once. A service that cannot reach the database
+//! uses `auth_verifier::actix::Bearer` instead.
 
 use std::future::{Future, Ready, ready};
 use std::pin::Pin;

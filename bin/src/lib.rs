@@ -6,7 +6,8 @@
 //! JSON envelope of the contract.
 //!
 //! [`cli::Cli`] is the command line: the server by default, or an [`admin`] command that
-//! disables or enables an account with the server's settings.
+//! disables or enables an account with the server's settings, or a [`keys`] command that
+//! lists, rotates or revokes the signing keys.
 
 pub mod admin;
 pub mod app;
@@ -16,6 +17,7 @@ pub mod device_cookie;
 pub mod dto;
 pub mod error;
 pub mod extract;
+pub mod keys;
 pub mod middleware;
 pub mod openapi;
 pub mod routes;

@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use auth_service::admin;
-use auth_service::cli::{AdminCommand, Cli, Command};
+use auth_service::cli::{AdminCommand, Cli, Command, KeysCommand};
 use auth_service::settings::{LogFilter, Settings};
 use auth_service::startup::Application;
 use auth_service::telemetry;
@@ -29,6 +29,7 @@ fn main() -> ExitCode {
     match command {
         Command::Serve => serve(settings),
         Command::Admin(command) => run_admin(&settings, &command),
+        Command::Keys(command) => run_keys(&settings, &command),
     }
 }
 
@@ -72,6 +73,26 @@ fn run_admin(settings: &Settings, command: &AdminCommand) -> ExitCode {
     match outcome {
         Ok(outcome) => {
             println!("{outcome}");
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[expect(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "the command's result is its output"
+)]
+fn run_keys(settings: &Settings, command: &KeysCommand) -> ExitCode {
+    let _ = telemetry::init_stderr(&LogFilter::level(LevelFilter::WARN), settings.log_format);
+    let outcome = actix_web::rt::System::new().block_on(auth_service::keys::run(settings, command));
+    match outcome {
+        Ok(output) => {
+            println!("{output}");
             ExitCode::SUCCESS
         }
         Err(err) => {

@@ -10,6 +10,7 @@ use crate::dto::{
     SessionsResponse, TokenResponse, UserResponse,
 };
 use crate::routes;
+use crate::routes::jwks::{Jwk, JwkSet};
 
 /// The API's OpenAPI 3 document (title, description and version are set from config).
 #[derive(OpenApi)]
@@ -28,17 +29,20 @@ use crate::routes;
         routes::health::health,
         routes::health::ready,
         routes::root::root,
+        routes::jwks::jwks,
     ),
     components(schemas(
         RegisterRequest, LoginRequest, RefreshRequest, TokenResponse, UserResponse,
         HealthResponse, ReadyResponse, ReadyChecks, RootResponse, ErrorBody, ErrorCode, FieldError,
         ChangePasswordRequest, DeleteAccountRequest, SessionResponse, SessionsResponse,
+        JwkSet, Jwk,
     )),
     modifiers(&BearerAuth),
     tags(
         (name = "auth", description = "Register, sign in, refresh, sign out, current user"),
         (name = "account", description = "Self-service of a signed-in user: password, sessions, deletion"),
         (name = "health", description = "Liveness and readiness"),
+        (name = "keys", description = "Public keys that verify the tokens"),
     )
 )]
 pub struct ApiDoc;

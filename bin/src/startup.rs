@@ -6,11 +6,16 @@ use std::sync::Arc;
 use actix_web::HttpServer;
 use actix_web::dev::{Server, ServerHandle};
 use auth_crypto::{
-    Clock, CryptoError, JwtConfig, PasswordConfig, PasswordHasher, SystemClock, TokenCodec,
+    Clock, CryptoError, JwtConfig, KeyEncryptionKey, PasswordConfig, PasswordHasher, SystemClock,
+    TokenCodec,
 };
 use auth_persistence::{DbConfig, DbPool, RepoError, run_migrations};
 use auth_resilience::{BreakerConfig, CircuitBreaker, RetryPolicy, retry};
-use auth_services::{AdminService, AuthConfig, AuthDeps, AuthService, ThrottleConfig};
+use auth_services::{
+    AdminService, AuthConfig, AuthDeps, AuthService, KeyConfig, KeyService, KeysError,
+    ThrottleConfig,
+};
+use secrecy::SecretString;
 
 use crate::app::{HttpConfig, build_app};
 use crate::error::chain;
@@ -38,6 +43,9 @@ pub enum StartupError {
     /// A password-hashing thread could not be started.
     #[error("cannot start the password hashing threads: {0}")]
     Hashing(#[source] std::io::Error),
+    /// The signing keys could not be set up or loaded.
+    #[error("signing keys: {0}")]
+    Keys(#[from] KeysError),
     /// The address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -53,6 +61,7 @@ pub struct Application {
     port: u16,
     server: Server,
     pool: DbPool,
+    upkeep: tokio::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -97,6 +106,7 @@ impl Application {
             db,
             pool,
         } = wire(&settings, passwords).await?;
+        let upkeep = tokio::spawn(state.keys.clone().run_upkeep());
         let addr = settings.bind_address();
         let listener =
             TcpListener::bind(addr).map_err(|source| StartupError::Bind { addr, source })?;
@@ -111,7 +121,12 @@ impl Application {
             .shutdown_timeout(settings.shutdown_timeout.as_secs())
             .run();
         tracing::info!(address = %addr.ip(), port, database = db.backend().as_str(), "listening");
-        Ok(Self { port, server, pool })
+        Ok(Self {
+            port,
+            server,
+            pool,
+            upkeep,
+        })
     }
 
     /// The port actually bound (useful with `PORT=0`).
@@ -132,6 +147,7 @@ impl Application {
     /// I/O errors of the server.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
+        self.upkeep.abort();
         self.pool.close();
         tracing::info!("stopped");
         result
@@ -158,17 +174,12 @@ pub struct Wiring {
 ///
 /// See [`StartupError`].
 pub async fn wire(settings: &Settings, passwords: PasswordConfig) -> Result<Wiring, StartupError> {
-    let secret = settings.resolve_jwt_secret()?;
     let (db, pool) = database(settings).await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let jwt = JwtConfig {
-        secret,
-        algorithm: settings.jwt_algorithm,
-        access_ttl: settings.access_token_ttl,
-        refresh_ttl: settings.refresh_token_ttl,
-        issuer: settings.jwt_issuer.clone(),
-        audience: settings.jwt_audience.clone(),
-    };
+    let breaker = database_breaker();
+    let keys = key_service(settings, &pool, &breaker, &clock)?;
+    // The first key (EdDSA, ES256) is made and every published key loaded before serving.
+    keys.upkeep().await?;
     let hashing = settings.hashing;
     tracing::info!(
         threads = hashing.threads,
@@ -182,8 +193,8 @@ pub async fn wire(settings: &Settings, passwords: PasswordConfig) -> Result<Wiri
     let auth = AuthService::new(AuthDeps {
         pool: pool.clone(),
         hasher: PasswordHasher::new(passwords)?,
-        tokens: TokenCodec::new(jwt, clock.clone())?,
-        breaker: database_breaker(),
+        tokens: keys.codec(),
+        breaker,
         clock,
         config: AuthConfig {
             refresh_reuse_grace: settings.refresh_reuse_grace,
@@ -203,12 +214,66 @@ pub async fn wire(settings: &Settings, passwords: PasswordConfig) -> Result<Wiri
     Ok(Wiring {
         state: AppState {
             auth,
+            keys,
             trusted_proxies,
         },
         http: http_config(settings),
         db,
         pool,
     })
+}
+
+/// The token codec and the service keeping its signing keys, from the `JWT_*` settings.
+fn key_service(
+    settings: &Settings,
+    pool: &DbPool,
+    breaker: &Arc<CircuitBreaker>,
+    clock: &Arc<dyn Clock>,
+) -> Result<KeyService, StartupError> {
+    let secret = if settings.jwt_algorithm.is_asymmetric() {
+        SecretString::default()
+    } else {
+        settings.resolve_jwt_secret()?
+    };
+    let kek = settings
+        .resolve_key_encryption_key()?
+        .map(|kek| KeyEncryptionKey::new(&kek))
+        .transpose()?;
+    let jwt = JwtConfig {
+        secret,
+        previous_secrets: settings.jwt_previous_secret_keys.clone(),
+        algorithm: settings.jwt_algorithm,
+        access_ttl: settings.access_token_ttl,
+        refresh_ttl: settings.refresh_token_ttl,
+        issuer: settings.jwt_issuer.clone(),
+        audience: settings.jwt_audience.clone(),
+    };
+    let config = KeyConfig {
+        rotation_interval: settings.jwt_key_rotation,
+        jwks_max_age: settings.jwks_max_age,
+        reload_interval: settings.jwt_key_reload,
+    };
+    Ok(KeyService::new(
+        pool.clone(),
+        breaker.clone(),
+        clock.clone(),
+        TokenCodec::new(jwt, clock.clone())?,
+        kek,
+        config,
+    ))
+}
+
+/// Waits for the database, migrates it and builds the key service, for the `keys`
+/// commands. The pool is returned to be closed when the command is done.
+///
+/// # Errors
+///
+/// As [`database`], and bad key settings.
+pub async fn keys_service(settings: &Settings) -> Result<(KeyService, DbPool), StartupError> {
+    let (_, pool) = database(settings).await?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let keys = key_service(settings, &pool, &database_breaker(), &clock)?;
+    Ok((keys, pool))
 }
 
 /// The breaker every database call of the services goes through.

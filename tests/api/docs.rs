@@ -6,7 +6,7 @@ use serde_json::Value;
 
 /// Every operation of the contract: path, method, success status, and the error statuses
 /// its documentation must list.
-const OPERATIONS: [(&str, &str, &str, &[&str]); 13] = [
+const OPERATIONS: [(&str, &str, &str, &[&str]); 14] = [
     (
         "/auth/register",
         "post",
@@ -35,6 +35,7 @@ const OPERATIONS: [(&str, &str, &str, &[&str]); 13] = [
     ("/health", "get", "200", &[]),
     ("/health/ready", "get", "200", &["503"]),
     ("/", "get", "200", &[]),
+    ("/.well-known/jwks.json", "get", "200", &[]),
 ];
 
 const ERROR_BODY: &str = "#/components/schemas/ErrorBody";

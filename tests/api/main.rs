@@ -5,6 +5,7 @@
 
 mod account;
 mod docs;
+mod downstream;
 mod envelope;
 mod flow;
 mod health;

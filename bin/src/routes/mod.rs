@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod docs;
 pub mod health;
+pub mod jwks;
 pub mod responses;
 pub mod root;
 
@@ -60,6 +61,7 @@ pub fn configure(info: &ApiInfo) -> impl FnOnce(&mut web::ServiceConfig) + use<>
         cfg.service(web::resource("/").route(web::get().to(root::root)))
             .service(web::resource("/health").route(web::get().to(health::health)))
             .service(web::resource("/health/ready").route(web::get().to(health::ready)))
+            .service(web::resource("/.well-known/jwks.json").route(web::get().to(jwks::jwks)))
             .service(
                 web::scope("/auth")
                     .service(

@@ -47,12 +47,16 @@ pub enum ConfigError {
         /// Both values and why they clash.
         why: String,
     },
-    /// The generated JWT key file beside the SQLite database cannot be read, written or used.
+    /// A generated key file beside the SQLite database (the JWT key, or the key-encryption
+    /// key) cannot be read, written or used.
     #[error(
-        "JWT key file {}: {problem} (fix or delete it, or set JWT_SECRET_KEY)",
+        "{} file {}: {problem} (fix or delete it, or set {var})",
+        key_name(var),
         Quoted(path)
     )]
     KeyFile {
+        /// The variable the file stands in for: `JWT_SECRET_KEY` or `JWT_KEY_ENCRYPTION_KEY`.
+        var: &'static str,
         /// The key file, e.g. `auth.db.jwt-key`.
         path: PathBuf,
         /// What went wrong, e.g. `holds 12 bytes, expected at least 32`.
@@ -81,20 +85,39 @@ impl ConfigError {
 
     /// A [`KeyFile`](Self::KeyFile) error for `path`.
     pub fn key_file(path: impl Into<PathBuf>, problem: impl fmt::Display) -> Self {
+        Self::key_file_for("JWT_SECRET_KEY", path, problem)
+    }
+
+    /// A [`KeyFile`](Self::KeyFile) error for the file standing in for `var`.
+    pub fn key_file_for(
+        var: &'static str,
+        path: impl Into<PathBuf>,
+        problem: impl fmt::Display,
+    ) -> Self {
         Self::KeyFile {
+            var,
             path: path.into(),
             problem: problem.to_string().replace(['\n', '\r'], " "),
         }
     }
 
-    /// The variable to fix (`JWT_SECRET_KEY` for a key-file problem).
+    /// The variable to fix (the one a key file stands in for, for a key-file problem).
     pub fn var(&self) -> &'static str {
         match self {
-            Self::Invalid { var, .. } | Self::Missing { var, .. } | Self::Conflict { var, .. } => {
-                var
-            }
-            Self::KeyFile { .. } => "JWT_SECRET_KEY",
+            Self::Invalid { var, .. }
+            | Self::Missing { var, .. }
+            | Self::Conflict { var, .. }
+            | Self::KeyFile { var, .. } => var,
         }
+    }
+}
+
+/// What a key file holds, for its error line.
+fn key_name(var: &str) -> &'static str {
+    if var == "JWT_KEY_ENCRYPTION_KEY" {
+        "JWT key-encryption key"
+    } else {
+        "JWT key"
     }
 }
 

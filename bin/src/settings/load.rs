@@ -18,11 +18,10 @@ pub(super) const MIN_SECRET_BYTES: usize = 32;
 /// The shortest key for `algorithm`, in bytes: its hash size, as RFC 7518 §3.2 asks (32 for
 /// HS256, 48 for HS384, 64 for HS512).
 pub(super) fn min_secret_bytes(algorithm: JwtAlgorithm) -> usize {
-    match algorithm {
-        JwtAlgorithm::HS256 => MIN_SECRET_BYTES,
-        JwtAlgorithm::HS384 => 48,
-        JwtAlgorithm::HS512 => 64,
-    }
+    algorithm
+        .min_secret_bytes()
+        .unwrap_or(MIN_SECRET_BYTES)
+        .max(MIN_SECRET_BYTES)
 }
 
 impl Settings {
@@ -121,6 +120,7 @@ fn load_tokens<F: Lookup>(env: &Env<F>, s: &mut Settings) -> Result<(), ConfigEr
     // The algorithm first: it decides how long the key must be.
     env.set("JWT_ALGORITHM", &mut s.jwt_algorithm, parse::jwt_algorithm)?;
     s.jwt_secret_key = env.secret("JWT_SECRET_KEY", s.jwt_algorithm)?;
+    load_signing_keys(env, s)?;
     env.set(
         "ACCESS_TOKEN_EXPIRE_MINUTES",
         &mut s.access_token_ttl,
@@ -212,6 +212,58 @@ fn load_hashing<F: Lookup>(env: &Env<F>, s: &mut Settings) -> Result<(), ConfigE
         &mut s.hashing.queue_timeout,
         |t| int_in(t, 1..=60_000).map(Duration::from_millis),
     )
+}
+
+/// `JWT_PREVIOUS_SECRET_KEYS`, `JWT_KEY_ENCRYPTION_KEY`, `JWT_KEY_ROTATION_DAYS`,
+/// `JWKS_MAX_AGE_SECONDS` and `JWT_KEY_RELOAD_SECONDS`.
+fn load_signing_keys<F: Lookup>(env: &Env<F>, s: &mut Settings) -> Result<(), ConfigError> {
+    const PREVIOUS: &str = "JWT_PREVIOUS_SECRET_KEYS";
+    if let Some(raw) = env.raw(PREVIOUS).filter(|v| !v.trim().is_empty()) {
+        let min = min_secret_bytes(s.jwt_algorithm);
+        s.jwt_previous_secret_keys = raw
+            .split(',')
+            .map(str::trim)
+            .filter(|key| !key.is_empty())
+            .enumerate()
+            .map(|(i, key)| {
+                if key.len() < min {
+                    let why = format!(
+                        "key {} must be at least {min} bytes (got {})",
+                        i + 1,
+                        key.len()
+                    );
+                    return Err(ConfigError::invalid_secret(PREVIOUS, why));
+                }
+                Ok(SecretString::from(key.to_owned()))
+            })
+            .collect::<Result<_, _>>()?;
+    }
+    s.jwt_key_encryption_key =
+        env.secret_of("JWT_KEY_ENCRYPTION_KEY", auth_crypto::MIN_KEK_BYTES)?;
+    env.set("JWT_KEY_ROTATION_DAYS", &mut s.jwt_key_rotation, |t| {
+        int_in(t, 1..=3650).map(|n: u32| time::Duration::days(n.into()))
+    })?;
+    env.set("JWKS_MAX_AGE_SECONDS", &mut s.jwks_max_age, |t| {
+        int_in(t, 1..=86_400).map(|n: u32| time::Duration::seconds(n.into()))
+    })?;
+    env.set("JWT_KEY_RELOAD_SECONDS", &mut s.jwt_key_reload, |t| {
+        int_in(t, 1..=3600).map(|n: u32| time::Duration::seconds(n.into()))
+    })?;
+    // A new key signs twice the max-age after it is published: every replica must have
+    // loaded it by then.
+    if s.jwt_key_reload > s.jwks_max_age * 2 {
+        return Err(ConfigError::Conflict {
+            var: "JWT_KEY_RELOAD_SECONDS",
+            other: "JWKS_MAX_AGE_SECONDS",
+            why: format!(
+                "{}s is more than twice {}s, so a replica could meet a new key's tokens before \
+                 loading it",
+                s.jwt_key_reload.whole_seconds(),
+                s.jwks_max_age.whole_seconds()
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// Listening, HTTP limits, CORS, proxies and logging.
@@ -381,6 +433,23 @@ impl<F: Lookup> Env<F> {
             *field = parse(&text).map_err(|expected| ConfigError::invalid(var, &text, expected))?;
         }
         Ok(())
+    }
+
+    /// A secret of at least `min` bytes, kept exactly as given; `None` when unset or blank.
+    /// Errors never show the value.
+    fn secret_of(
+        &self,
+        var: &'static str,
+        min: usize,
+    ) -> Result<Option<SecretString>, ConfigError> {
+        let Some(value) = self.raw(var).filter(|v| !v.trim().is_empty()) else {
+            return Ok(None);
+        };
+        if value.len() < min {
+            let why = format!("must be at least {min} bytes (got {})", value.len());
+            return Err(ConfigError::invalid_secret(var, why));
+        }
+        Ok(Some(SecretString::from(value)))
     }
 
     /// A secret long enough for `algorithm` ([`min_secret_bytes`]), kept exactly as given;

@@ -45,4 +45,4 @@ mod tests;
 pub use error::ConfigError;
 pub use log_filter::LogFilter;
 pub use model::{LogFormat, Settings};
-pub use secret_key::KEY_FILE_SUFFIX;
+pub use secret_key::{KEK_FILE_SUFFIX, KEY_FILE_SUFFIX};

@@ -67,8 +67,23 @@ pub struct Settings {
     /// `JWT_SECRET_KEY`: at least 32 bytes, or `None` to use a generated key (see
     /// [`Settings::resolve_jwt_secret`]).
     pub jwt_secret_key: Option<SecretString>,
-    /// `JWT_ALGORITHM`: default HS256.
+    /// `JWT_ALGORITHM`: default HS256; `EdDSA` or `ES256` sign with stored, rotated key pairs.
     pub jwt_algorithm: JwtAlgorithm,
+    /// `JWT_PREVIOUS_SECRET_KEYS`: earlier HMAC keys, comma-separated, still accepted when
+    /// verifying (tokens name their key); default none.
+    pub jwt_previous_secret_keys: Vec<SecretString>,
+    /// `JWT_KEY_ENCRYPTION_KEY`: at least 32 bytes, sealing the EdDSA and ES256 private keys at
+    /// rest; `None` to use a generated key (see [`Settings::resolve_key_encryption_key`]).
+    pub jwt_key_encryption_key: Option<SecretString>,
+    /// `JWT_KEY_ROTATION_DAYS`: how long an EdDSA or ES256 key signs before the next one
+    /// takes over; default 30 days.
+    pub jwt_key_rotation: time::Duration,
+    /// `JWKS_MAX_AGE_SECONDS`: `Cache-Control: max-age` of `/.well-known/jwks.json`; a new key
+    /// is published twice this long before it signs; default 300 s.
+    pub jwks_max_age: time::Duration,
+    /// `JWT_KEY_RELOAD_SECONDS`: how often each replica reloads the signing keys; default
+    /// 60 s, at most twice `JWKS_MAX_AGE_SECONDS`.
+    pub jwt_key_reload: time::Duration,
     /// `ACCESS_TOKEN_EXPIRE_MINUTES`: access-token lifetime; default 30 minutes.
     pub access_token_ttl: time::Duration,
     /// `REFRESH_TOKEN_EXPIRE_DAYS`: refresh-token lifetime; default 7 days.
@@ -154,6 +169,11 @@ impl Settings {
             database_startup_timeout: Duration::from_secs(30),
             jwt_secret_key: None,
             jwt_algorithm: JwtAlgorithm::HS256,
+            jwt_previous_secret_keys: Vec::new(),
+            jwt_key_encryption_key: None,
+            jwt_key_rotation: time::Duration::days(30),
+            jwks_max_age: time::Duration::seconds(300),
+            jwt_key_reload: time::Duration::seconds(60),
             access_token_ttl: time::Duration::minutes(30),
             refresh_token_ttl: time::Duration::days(7),
             refresh_reuse_grace: time::Duration::seconds(10),
@@ -219,6 +239,11 @@ impl fmt::Debug for Settings {
             .field("database_acquire_timeout", &self.database_acquire_timeout)
             .field("database_startup_timeout", &self.database_startup_timeout)
             .field("jwt_secret_key", &self.jwt_secret_key)
+            .field("jwt_previous_secret_keys", &self.jwt_previous_secret_keys)
+            .field("jwt_key_encryption_key", &self.jwt_key_encryption_key)
+            .field("jwt_key_rotation", &self.jwt_key_rotation)
+            .field("jwks_max_age", &self.jwks_max_age)
+            .field("jwt_key_reload", &self.jwt_key_reload)
             .field("jwt_algorithm", &self.jwt_algorithm)
             .field("access_token_ttl", &self.access_token_ttl)
             .field("refresh_token_ttl", &self.refresh_token_ttl)

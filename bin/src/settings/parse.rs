@@ -51,11 +51,16 @@ pub(super) fn database_url(text: &str) -> Result<DbConfig, String> {
         .map_err(|_| "expected postgres://, postgresql:// or sqlite://PATH".to_owned())
 }
 
-/// `HS256`, `HS384` or `HS512`, ignoring ASCII case.
+/// `HS256`, `HS384`, `HS512`, `EdDSA` or `ES256`, ignoring ASCII case.
 pub(super) fn jwt_algorithm(text: &str) -> Result<JwtAlgorithm, String> {
-    text.to_ascii_uppercase()
+    let canonical = if text.eq_ignore_ascii_case("eddsa") {
+        "EdDSA".to_owned()
+    } else {
+        text.to_ascii_uppercase()
+    };
+    canonical
         .parse()
-        .map_err(|_| "expected HS256, HS384 or HS512".to_owned())
+        .map_err(|_| "expected HS256, HS384, HS512, EdDSA or ES256".to_owned())
 }
 
 /// `argon2id` or `bcrypt`, ignoring ASCII case.

@@ -6,7 +6,7 @@ use auth_persistence::db_test;
 
 use crate::support::{app, assert_error, send};
 
-const PATHS: [&str; 12] = [
+const PATHS: [&str; 13] = [
     "/auth/register",
     "/auth/login",
     "/auth/refresh",
@@ -19,6 +19,7 @@ const PATHS: [&str; 12] = [
     "/health",
     "/health/ready",
     "/",
+    "/.well-known/jwks.json",
 ];
 
 db_test!(async fn the_openapi_document_lists_every_route_with_its_errors(db) {

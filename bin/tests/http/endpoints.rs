@@ -166,6 +166,16 @@ db_test!(async fn health_ready_and_root_answer(db) {
     assert_eq!(root, json!({"message": "Auth Service API"}));
 });
 
+db_test!(async fn jwks_is_an_empty_cacheable_set_with_hmac(db) {
+    let app = app(db).await;
+    let get = |uri: &str| actix_web::test::TestRequest::get().uri(uri);
+    let (status, headers, jwks) = send(&app, get("/.well-known/jwks.json")).await;
+    assert_eq!(status, 200);
+    assert_eq!(jwks, json!({"keys": []}));
+    assert_eq!(headers.get("cache-control").unwrap(), "public, max-age=300");
+    assert!(headers.get("content-type").unwrap().to_str().unwrap().starts_with("application/json"));
+});
+
 db_test!(async fn a_nul_byte_in_a_login_identifier_is_400_and_trips_nothing(db) {
     let app = app(db).await;
     register(&app).await;

@@ -10,7 +10,7 @@ use auth_resilience::{BreakerConfig, CircuitBreaker};
 use auth_service::app::build_app;
 use auth_service::settings::Settings;
 use auth_service::state::AppState;
-use auth_services::{AuthConfig, AuthDeps, AuthService};
+use auth_services::{AuthConfig, AuthDeps, AuthService, KeyConfig, KeyService};
 use serde_json::json;
 
 use crate::support::{PASSWORD, app, assert_error, post, send, wiring};
@@ -73,15 +73,25 @@ async fn app_without_database() -> impl actix_web::dev::Service<
     let pool = DbPool::new(&db).unwrap();
     let settings = Settings::for_tests();
     let clock = Arc::new(SystemClock);
+    let tokens = TokenCodec::new(
+        JwtConfig::new(settings.resolve_jwt_secret().unwrap()),
+        clock.clone(),
+    )
+    .unwrap();
+    let breaker = Arc::new(CircuitBreaker::new("database", BreakerConfig::default()));
+    let keys = KeyService::new(
+        pool.clone(),
+        breaker.clone(),
+        clock.clone(),
+        tokens.clone(),
+        None,
+        KeyConfig::default(),
+    );
     let auth = AuthService::new(AuthDeps {
         pool: pool.clone(),
         hasher: PasswordHasher::new(PasswordConfig::for_tests()).unwrap(),
-        tokens: TokenCodec::new(
-            JwtConfig::new(settings.resolve_jwt_secret().unwrap()),
-            clock.clone(),
-        )
-        .unwrap(),
-        breaker: Arc::new(CircuitBreaker::new("database", BreakerConfig::default())),
+        tokens,
+        breaker,
         clock,
         config: AuthConfig::default(),
     })
@@ -94,6 +104,7 @@ async fn app_without_database() -> impl actix_web::dev::Service<
     actix_web::test::init_service(build_app(
         AppState {
             auth,
+            keys,
             trusted_proxies: Vec::new().into(),
         },
         http,

@@ -44,6 +44,12 @@ pub enum CryptoError {
     /// wrong kind, or misses a required claim.
     #[error("invalid token")]
     TokenInvalid,
+    /// No signing key is active yet (an asymmetric algorithm before its keys were loaded).
+    #[error("no signing key is active")]
+    NoSigningKey,
+    /// A stored private key could not be opened: another key-encryption key, or tampered.
+    #[error("a signing key cannot be unsealed with the key-encryption key")]
+    KeyUnsealFailed,
     /// A configuration value was refused (short secret, parameters out of range, …).
     #[error("invalid crypto configuration: {0}")]
     InvalidConfig(String),

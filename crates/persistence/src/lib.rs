@@ -53,6 +53,7 @@ mod pool;
 mod redact;
 mod schema;
 pub mod sessions;
+pub mod signing_keys;
 #[cfg(feature = "test-support")]
 pub mod test_support;
 pub mod throttles;

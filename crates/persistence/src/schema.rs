@@ -129,6 +129,32 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Asymmetric token-signing keys and where each is in its life.
+    signing_keys (kid) {
+        /// Key id, the `kid` of the tokens it signs.
+        kid -> Text,
+        /// `EdDSA` or `ES256`.
+        algorithm -> Text,
+        /// The public key as a JWK (JSON).
+        public_jwk -> Text,
+        /// The private key (PKCS#8), sealed with the key-encryption key.
+        private_key -> Text,
+        /// `pending`, `active`, `retiring`, `retired` or `revoked`.
+        state -> Text,
+        /// When it was made, UTC.
+        created_at -> Timestamp,
+        /// When it starts signing, UTC.
+        activates_at -> Timestamp,
+        /// When the next key started signing, UTC.
+        superseded_at -> Nullable<Timestamp>,
+        /// When every token it signed has expired, UTC.
+        retire_after -> Nullable<Timestamp>,
+        /// When it was retired or revoked, UTC.
+        retired_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(device_tokens -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
@@ -136,5 +162,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     throttles,
     audit_events,
-    device_tokens
+    device_tokens,
+    signing_keys
 );

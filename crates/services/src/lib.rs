@@ -64,6 +64,7 @@ mod error;
 mod guard;
 mod hashing;
 mod ids;
+mod keys;
 mod login;
 mod output;
 mod throttle;
@@ -86,6 +87,7 @@ pub use error::{
 };
 pub use hashing::HashingLimits;
 pub use ids::{SessionId, UserId};
+pub use keys::{KeyConfig, KeyInfo, KeyService, KeysError};
 pub use output::{AuthSession, Principal, Session, User};
 pub use throttle::ThrottleConfig;
 

@@ -161,6 +161,16 @@ fn every_variable_refuses_a_bad_value_with_one_line_naming_it() {
         ("MAX_BODY_BYTES", "0"),
         ("REQUEST_TIMEOUT_SECONDS", "0"),
         ("SHUTDOWN_TIMEOUT_SECONDS", "soon"),
+        ("JWT_ALGORITHM", "RS256"),
+        ("JWT_ALGORITHM", "ES384"),
+        (
+            "JWT_PREVIOUS_SECRET_KEYS",
+            "0123456789abcdef0123456789abcdef,short",
+        ),
+        ("JWT_KEY_ENCRYPTION_KEY", "short"),
+        ("JWT_KEY_ROTATION_DAYS", "0"),
+        ("JWKS_MAX_AGE_SECONDS", "0"),
+        ("JWT_KEY_RELOAD_SECONDS", "0"),
     ];
     for (var, value) in cases {
         let err = load(&[(var, value)]).expect_err(var);
@@ -611,4 +621,64 @@ fn session_idle_days_and_max_sessions_per_user_take_their_ranges() {
             "{err}"
         );
     }
+}
+
+#[test]
+fn signing_key_settings_take_good_values() {
+    let old = "0123456789abcdef0123456789abcdef";
+    let other = "fedcba9876543210fedcba9876543210";
+    let s = load(&[
+        ("JWT_ALGORITHM", "eddsa"),
+        ("JWT_PREVIOUS_SECRET_KEYS", &format!("{old}, {other}")),
+        (
+            "JWT_KEY_ENCRYPTION_KEY",
+            "a key-encryption key of 32+ bytes!",
+        ),
+        ("JWT_KEY_ROTATION_DAYS", "7"),
+        ("JWKS_MAX_AGE_SECONDS", "60"),
+        ("JWT_KEY_RELOAD_SECONDS", "30"),
+    ])
+    .unwrap();
+    assert_eq!(s.jwt_algorithm, JwtAlgorithm::EdDSA);
+    let previous: Vec<_> = s
+        .jwt_previous_secret_keys
+        .iter()
+        .map(|k| k.expose_secret().to_owned())
+        .collect();
+    assert_eq!(previous, [old, other]);
+    assert!(s.jwt_key_encryption_key.is_some());
+    assert_eq!(s.jwt_key_rotation, time::Duration::days(7));
+    assert_eq!(s.jwks_max_age, time::Duration::seconds(60));
+    assert_eq!(s.jwt_key_reload, time::Duration::seconds(30));
+    assert_eq!(
+        load(&[("JWT_ALGORITHM", "ES256")]).unwrap().jwt_algorithm,
+        JwtAlgorithm::ES256
+    );
+    let defaults = load(&[]).unwrap();
+    assert!(defaults.jwt_previous_secret_keys.is_empty());
+    assert_eq!(defaults.jwt_key_rotation, time::Duration::days(30));
+    assert_eq!(defaults.jwks_max_age, time::Duration::seconds(300));
+    assert_eq!(defaults.jwt_key_reload, time::Duration::seconds(60));
+    let shown = format!("{s:?}");
+    assert!(
+        !shown.contains(old) && !shown.contains("key-encryption key of"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn a_reload_slower_than_the_publication_delay_is_refused() {
+    let err = load(&[
+        ("JWKS_MAX_AGE_SECONDS", "10"),
+        ("JWT_KEY_RELOAD_SECONDS", "21"),
+    ])
+    .unwrap_err();
+    assert_eq!(err.var(), "JWT_KEY_RELOAD_SECONDS", "{err}");
+    assert!(
+        load(&[
+            ("JWKS_MAX_AGE_SECONDS", "10"),
+            ("JWT_KEY_RELOAD_SECONDS", "20")
+        ])
+        .is_ok()
+    );
 }

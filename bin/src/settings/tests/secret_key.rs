@@ -7,7 +7,7 @@ use auth_persistence::DbConfig;
 use secrecy::{ExposeSecret as _, SecretString};
 
 use crate::settings::secret_key::{key_file_path, load_or_create};
-use crate::settings::{ConfigError, KEY_FILE_SUFFIX, Settings};
+use crate::settings::{ConfigError, KEK_FILE_SUFFIX, KEY_FILE_SUFFIX, Settings};
 
 /// Test settings without a configured key, on an SQLite file in `dir`.
 fn sqlite_settings(dir: &tempfile::TempDir) -> Settings {
@@ -262,4 +262,79 @@ fn a_key_file_owned_by_another_user_is_refused() {
     assert!(matches!(err, ConfigError::KeyFile { .. }), "{shown}");
     assert!(shown.contains(&file.display().to_string()), "{shown}");
     assert!(shown.contains(&format!("owned by uid {other}")), "{shown}");
+}
+
+/// [`sqlite_settings`] signing with EdDSA, without a key-encryption key.
+fn eddsa_settings(dir: &tempfile::TempDir) -> Settings {
+    Settings {
+        jwt_algorithm: JwtAlgorithm::EdDSA,
+        jwt_key_encryption_key: None,
+        ..sqlite_settings(dir)
+    }
+}
+
+#[test]
+fn hmac_needs_no_key_encryption_key_and_writes_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(
+        sqlite_settings(&dir)
+            .resolve_key_encryption_key()
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn a_missing_key_encryption_key_is_generated_private_and_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = eddsa_settings(&dir);
+    let kek = settings.resolve_key_encryption_key().unwrap().unwrap();
+    let file = dir.path().join(format!("auth.db{KEK_FILE_SUFFIX}"));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), kek.expose_secret());
+    assert!(kek.expose_secret().len() >= 32);
+    let again = settings.resolve_key_encryption_key().unwrap().unwrap();
+    assert_eq!(again.expose_secret(), kek.expose_secret());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let err = settings
+            .resolve_key_encryption_key()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(&file.display().to_string()) && err.contains("0644"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn a_configured_key_encryption_key_wins_and_postgres_requires_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let configured = Settings {
+        jwt_key_encryption_key: Some(SecretString::from("k".repeat(32))),
+        ..eddsa_settings(&dir)
+    };
+    let kek = configured.resolve_key_encryption_key().unwrap().unwrap();
+    assert_eq!(kek.expose_secret(), "k".repeat(32));
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    let postgres = Settings {
+        database: DbConfig::new("postgres://u:p@db/auth").unwrap(),
+        ..eddsa_settings(&dir)
+    };
+    let err = postgres.resolve_key_encryption_key().unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ConfigError::Missing {
+                var: "JWT_KEY_ENCRYPTION_KEY",
+                ..
+            }
+        ),
+        "{err}"
+    );
 }

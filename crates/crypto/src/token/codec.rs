@@ -1,21 +1,20 @@
 //! Issuing and verifying signed tokens, with the algorithm pinned and every claim checked.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 
-use jsonwebtoken::errors::ErrorKind;
-use jsonwebtoken::{DecodingKey, EncodingKey, Validation};
-use secrecy::ExposeSecret as _;
+use auth_verifier::{Rules, TokenType, VerifyError};
 use time::Duration;
 
-use super::{Claims, JwtAlgorithm, JwtConfig, TokenKind};
+use super::{Claims, JwtAlgorithm, JwtConfig, Keyring, TokenKind};
 use crate::{Clock, CryptoError};
 
 /// Issues and verifies the access and refresh tokens of the HTTP contract.
 ///
-/// Tokens are stamped with the injected [`Clock`]; verification checks `exp` and `nbf` against
-/// the system clock with a leeway of [`LEEWAY`](Self::LEEWAY). Clones are cheap and share keys.
-/// `Debug` never shows the key.
+/// Tokens are stamped with the injected [`Clock`] and name their key in the `kid` header;
+/// verification (the `auth-verifier` core) checks `exp` and `nbf` against the system clock
+/// with a leeway of [`LEEWAY`](Self::LEEWAY). Clones are cheap and share keys, including the
+/// keyring [`install`](Self::install) swaps in. `Debug` never shows a key.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -46,9 +45,8 @@ pub(super) struct Inner {
     pub(super) refresh_ttl: Duration,
     pub(super) issuer: Option<String>,
     pub(super) audience: Option<String>,
-    pub(super) encoding: EncodingKey,
-    pub(super) decoding: DecodingKey,
-    pub(super) validation: Validation,
+    pub(super) rules: Rules,
+    pub(super) keyring: RwLock<Arc<Keyring>>,
     pub(super) clock: Arc<dyn Clock>,
 }
 
@@ -59,18 +57,21 @@ impl TokenCodec {
 
     /// Builds the keys and the validation rules from `config`.
     ///
+    /// With HMAC the codec is ready; with EdDSA or ES256 it signs and verifies nothing until
+    /// a [`Keyring`] of published keys is [installed](Self::install).
+    ///
     /// # Errors
     ///
-    /// [`CryptoError::InvalidConfig`] when the secret is shorter than 32 bytes, a lifetime is not
+    /// [`CryptoError::InvalidConfig`] when a secret is shorter than 32 bytes, a lifetime is not
     /// positive, or the issuer or audience is blank.
     pub fn new(config: JwtConfig, clock: Arc<dyn Clock>) -> Result<Self, CryptoError> {
         config.validate()?;
-        let secret = config.secret.expose_secret().as_bytes();
-        let (encoding, decoding) = (
-            EncodingKey::from_secret(secret),
-            DecodingKey::from_secret(secret),
-        );
-        let validation = config.validation();
+        let keyring = if config.algorithm.is_asymmetric() {
+            Keyring::empty(config.algorithm)
+        } else {
+            Keyring::hmac(&config)?
+        };
+        let rules = config.rules();
         Ok(Self {
             inner: Arc::new(Inner {
                 algorithm: config.algorithm,
@@ -78,37 +79,77 @@ impl TokenCodec {
                 refresh_ttl: config.refresh_ttl,
                 issuer: config.issuer,
                 audience: config.audience,
-                encoding,
-                decoding,
-                validation,
+                rules,
+                keyring: RwLock::new(Arc::new(keyring)),
                 clock,
             }),
         })
     }
 
+    /// Replaces the keys of this codec and all its clones (a reloaded key set).
+    ///
+    /// # Errors
+    ///
+    /// [`CryptoError::InvalidConfig`] when the keyring is of another algorithm.
+    pub fn install(&self, keyring: Keyring) -> Result<(), CryptoError> {
+        if keyring.algorithm() != self.inner.algorithm {
+            return Err(CryptoError::InvalidConfig(format!(
+                "keyring of {} for a {} codec",
+                keyring.algorithm(),
+                self.inner.algorithm
+            )));
+        }
+        *self
+            .inner
+            .keyring
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Arc::new(keyring);
+        Ok(())
+    }
+
+    /// The keys in use now.
+    pub fn keyring(&self) -> Arc<Keyring> {
+        self.inner
+            .keyring
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The signing algorithm, the only one accepted.
+    pub fn algorithm(&self) -> JwtAlgorithm {
+        self.inner.algorithm
+    }
+
+    /// The published public keys as a JWKS document; an empty set with HMAC.
+    pub fn jwks(&self) -> String {
+        self.keyring().jwks().to_owned()
+    }
+
     /// Verifies `token` and returns its claims if it is a valid token of the `expected` kind.
     ///
-    /// Only the configured algorithm is accepted (never `none`); `exp`, `iat`, `nbf`, `sub`,
-    /// `jti`, `sid` and `type` must be present with the right types, `exp` and `nbf` must hold
-    /// within [`LEEWAY`](Self::LEEWAY) of the system clock, and `iss` / `aud` must match when
-    /// configured.
+    /// The key is the one the token's `kid` names (a token without `kid` is checked with the
+    /// current key), and only with that key's algorithm, the configured one (never `none`);
+    /// `exp`, `iat`, `nbf`, `sub`, `jti`, `sid` and `type` must be present with the right
+    /// types, `exp` and `nbf` must hold within [`LEEWAY`](Self::LEEWAY) of the system clock,
+    /// and `iss` / `aud` must match when configured. Keys retired or revoked are no longer in
+    /// the keyring, so their tokens are refused.
     ///
     /// # Errors
     ///
     /// [`CryptoError::TokenExpired`] when the token is past `exp`; [`CryptoError::TokenInvalid`]
     /// for everything else: malformed, bad signature (tampered, or signed with another key),
-    /// another algorithm, a missing or mistyped claim, the wrong kind, issuer or audience.
+    /// an unknown or retired key, another algorithm, a missing or mistyped claim, the wrong
+    /// kind, issuer or audience.
     pub fn verify(&self, token: &str, expected: TokenKind) -> Result<Claims, CryptoError> {
-        let data =
-            jsonwebtoken::decode::<Claims>(token, &self.inner.decoding, &self.inner.validation)
-                .map_err(|e| match e.kind() {
-                    ErrorKind::ExpiredSignature => CryptoError::TokenExpired,
-                    _ => CryptoError::TokenInvalid,
-                })?;
-        if data.claims.kind != expected {
-            return Err(CryptoError::TokenInvalid);
-        }
-        Ok(data.claims)
+        let keyring = self.keyring();
+        keyring
+            .keys()
+            .verify::<Claims>(token, &self.inner.rules, expected.as_str())
+            .map_err(|e| match e {
+                VerifyError::Expired => CryptoError::TokenExpired,
+                _ => CryptoError::TokenInvalid,
+            })
     }
 
     /// The configured lifetime of access tokens.
@@ -119,6 +160,12 @@ impl TokenCodec {
     /// The configured lifetime of refresh tokens.
     pub fn refresh_ttl(&self) -> Duration {
         self.inner.refresh_ttl
+    }
+}
+
+impl TokenType for Claims {
+    fn token_type(&self) -> &str {
+        self.kind.as_str()
     }
 }
 

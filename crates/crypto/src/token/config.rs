@@ -3,7 +3,6 @@
 use std::fmt;
 use std::str::FromStr;
 
-use jsonwebtoken::Validation;
 use secrecy::{ExposeSecret as _, SecretString};
 use time::Duration;
 
@@ -15,13 +14,17 @@ pub(crate) const MIN_SECRET_BYTES: usize = 32;
 /// How far past `exp` (or before `nbf`) a token is still accepted: 5 seconds of clock skew.
 pub(crate) const LEEWAY: Duration = Duration::seconds(5);
 
-/// The HMAC algorithm tokens are signed with. Only this one is accepted when verifying.
+/// The algorithm tokens are signed with. Only this one is accepted when verifying.
+///
+/// The HMAC algorithms sign with `JWT_SECRET_KEY`; `EdDSA` (Ed25519) and `ES256` (P-256) sign
+/// with private keys kept in the database and publish their public keys. RSA is not offered.
 ///
 /// ```
 /// use auth_crypto::JwtAlgorithm;
 ///
 /// assert_eq!(JwtAlgorithm::default(), JwtAlgorithm::HS256);
 /// assert_eq!("HS512".parse::<JwtAlgorithm>().unwrap(), JwtAlgorithm::HS512);
+/// assert!("EdDSA".parse::<JwtAlgorithm>().unwrap().is_asymmetric());
 /// assert!("none".parse::<JwtAlgorithm>().is_err());
 /// ```
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Hash)]
@@ -33,6 +36,10 @@ pub enum JwtAlgorithm {
     HS384,
     /// HMAC with SHA-512.
     HS512,
+    /// Ed25519 signatures.
+    EdDSA,
+    /// ECDSA on P-256 with SHA-256.
+    ES256,
 }
 
 impl JwtAlgorithm {
@@ -42,15 +49,34 @@ impl JwtAlgorithm {
             Self::HS256 => "HS256",
             Self::HS384 => "HS384",
             Self::HS512 => "HS512",
+            Self::EdDSA => "EdDSA",
+            Self::ES256 => "ES256",
+        }
+    }
+
+    /// Whether tokens are signed with a private key whose public key is published.
+    pub fn is_asymmetric(self) -> bool {
+        matches!(self, Self::EdDSA | Self::ES256)
+    }
+
+    /// The shortest HMAC secret for this algorithm (its hash size, RFC 7518 §3.2); `None` for
+    /// the asymmetric algorithms.
+    pub fn min_secret_bytes(self) -> Option<usize> {
+        self.to_verifier().min_secret_bytes()
+    }
+
+    pub(crate) fn to_verifier(self) -> auth_verifier::Algorithm {
+        match self {
+            Self::HS256 => auth_verifier::Algorithm::HS256,
+            Self::HS384 => auth_verifier::Algorithm::HS384,
+            Self::HS512 => auth_verifier::Algorithm::HS512,
+            Self::EdDSA => auth_verifier::Algorithm::EdDSA,
+            Self::ES256 => auth_verifier::Algorithm::ES256,
         }
     }
 
     pub(crate) fn to_jwt(self) -> jsonwebtoken::Algorithm {
-        match self {
-            Self::HS256 => jsonwebtoken::Algorithm::HS256,
-            Self::HS384 => jsonwebtoken::Algorithm::HS384,
-            Self::HS512 => jsonwebtoken::Algorithm::HS512,
-        }
+        self.to_verifier().to_jwt()
     }
 }
 
@@ -63,14 +89,17 @@ impl fmt::Display for JwtAlgorithm {
 impl FromStr for JwtAlgorithm {
     type Err = CryptoError;
 
-    /// Parses `HS256`, `HS384` or `HS512` (exact spelling, as in a token header).
+    /// Parses `HS256`, `HS384`, `HS512`, `EdDSA` or `ES256` (exact spelling, as in a token
+    /// header).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "HS256" => Ok(Self::HS256),
             "HS384" => Ok(Self::HS384),
             "HS512" => Ok(Self::HS512),
+            "EdDSA" => Ok(Self::EdDSA),
+            "ES256" => Ok(Self::ES256),
             other => Err(CryptoError::InvalidConfig(format!(
-                "unsupported JWT algorithm {other:?}; expected HS256, HS384 or HS512"
+                "unsupported JWT algorithm {other:?}; expected HS256, HS384, HS512, EdDSA or ES256"
             ))),
         }
     }
@@ -78,6 +107,9 @@ impl FromStr for JwtAlgorithm {
 
 /// Everything [`TokenCodec`](crate::TokenCodec) needs: key, algorithm, lifetimes, and the
 /// optional issuer and audience.
+///
+/// With an asymmetric algorithm the secrets are not used: the codec signs with the keys
+/// installed by [`TokenCodec::install`](crate::TokenCodec::install).
 ///
 /// ```
 /// use auth_crypto::{JwtAlgorithm, JwtConfig};
@@ -94,8 +126,11 @@ impl FromStr for JwtAlgorithm {
 /// ```
 #[derive(Debug, Clone)]
 pub struct JwtConfig {
-    /// The HMAC key; at least 32 bytes.
+    /// The HMAC key; at least 32 bytes. Unused with an asymmetric algorithm.
     pub secret: SecretString,
+    /// Earlier HMAC keys, still accepted when verifying (each token names its key in `kid`)
+    /// so the secret can be changed without signing everyone out.
+    pub previous_secrets: Vec<SecretString>,
     /// The signing algorithm; the only one accepted when verifying.
     pub algorithm: JwtAlgorithm,
     /// Lifetime of access tokens; default 30 minutes.
@@ -114,6 +149,7 @@ impl JwtConfig {
     pub fn new(secret: SecretString) -> Self {
         Self {
             secret,
+            previous_secrets: Vec::new(),
             algorithm: JwtAlgorithm::default(),
             access_ttl: Duration::minutes(30),
             refresh_ttl: Duration::days(7),
@@ -122,13 +158,17 @@ impl JwtConfig {
         }
     }
 
-    /// Checks the secret length, the lifetimes and the issuer and audience.
+    /// Checks the secret lengths (HMAC only), the lifetimes and the issuer and audience.
     pub(crate) fn validate(&self) -> Result<(), CryptoError> {
-        let secret_len = self.secret.expose_secret().len();
-        if secret_len < MIN_SECRET_BYTES {
-            return Err(CryptoError::InvalidConfig(format!(
-                "JWT secret must be at least {MIN_SECRET_BYTES} bytes, got {secret_len}"
-            )));
+        if !self.algorithm.is_asymmetric() {
+            for secret in std::iter::once(&self.secret).chain(&self.previous_secrets) {
+                let secret_len = secret.expose_secret().len();
+                if secret_len < MIN_SECRET_BYTES {
+                    return Err(CryptoError::InvalidConfig(format!(
+                        "JWT secret must be at least {MIN_SECRET_BYTES} bytes, got {secret_len}"
+                    )));
+                }
+            }
         }
         if !self.access_ttl.is_positive() || !self.refresh_ttl.is_positive() {
             return Err(CryptoError::InvalidConfig(
@@ -144,25 +184,14 @@ impl JwtConfig {
         Ok(())
     }
 
-    /// The checks every verified token must pass: the pinned algorithm, `exp`, `nbf` and `sub`
-    /// present, `exp` and `nbf` within [`LEEWAY`], and `iss` / `aud` when configured.
-    pub(crate) fn validation(&self) -> Validation {
-        let mut validation = Validation::new(self.algorithm.to_jwt());
-        validation.leeway = LEEWAY.whole_seconds().unsigned_abs();
-        validation.validate_exp = true;
-        validation.validate_nbf = true;
-        validation.validate_aud = true;
-        let mut required = vec!["exp", "nbf", "sub"];
-        if let Some(issuer) = &self.issuer {
-            validation.set_issuer(&[issuer]);
-            required.push("iss");
+    /// The claim checks every verified token must pass: `exp`, `nbf` and `sub` present, `exp`
+    /// and `nbf` within [`LEEWAY`], and `iss` / `aud` when configured.
+    pub(crate) fn rules(&self) -> auth_verifier::Rules {
+        auth_verifier::Rules {
+            issuer: self.issuer.clone(),
+            audience: self.audience.clone(),
+            leeway: std::time::Duration::from_secs(LEEWAY.whole_seconds().unsigned_abs()),
         }
-        if let Some(audience) = &self.audience {
-            validation.set_audience(&[audience]);
-            required.push("aud");
-        }
-        validation.set_required_spec_claims(&required);
-        validation
     }
 }
 
@@ -246,7 +275,11 @@ mod tests {
             assert_eq!(alg.as_str().parse::<JwtAlgorithm>().unwrap(), alg);
             assert_eq!(alg.to_string(), alg.as_str());
         }
-        for bad in ["", "none", "hs256", "RS256", "HS1024"] {
+        for alg in [JwtAlgorithm::EdDSA, JwtAlgorithm::ES256] {
+            assert_eq!(alg.as_str().parse::<JwtAlgorithm>().unwrap(), alg);
+            assert!(alg.is_asymmetric());
+        }
+        for bad in ["", "none", "hs256", "RS256", "HS1024", "eddsa", "ES384"] {
             assert!(
                 matches!(
                     bad.parse::<JwtAlgorithm>(),

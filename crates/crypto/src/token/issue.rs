@@ -14,8 +14,9 @@ impl TokenCodec {
     ///
     /// # Errors
     ///
-    /// [`CryptoError::SigningFailed`] when signing fails, or [`CryptoError::InvalidConfig`] when
-    /// the expiry is out of the representable range.
+    /// [`CryptoError::SigningFailed`] when signing fails, [`CryptoError::NoSigningKey`] when
+    /// no key signs yet, or [`CryptoError::InvalidConfig`] when the expiry is out of the
+    /// representable range.
     pub fn issue(
         &self,
         kind: TokenKind,
@@ -110,8 +111,11 @@ impl TokenCodec {
             iss: self.inner.issuer.clone(),
             aud: self.inner.audience.clone(),
         };
-        let header = Header::new(self.inner.algorithm.to_jwt());
-        let token = jsonwebtoken::encode(&header, &claims, &self.inner.encoding)
+        let keyring = self.keyring();
+        let (key_id, key) = keyring.signer_at(now).ok_or(CryptoError::NoSigningKey)?;
+        let mut header = Header::new(self.inner.algorithm.to_jwt());
+        header.kid = Some(key_id.to_owned());
+        let token = jsonwebtoken::encode(&header, &claims, key)
             .map_err(|e| CryptoError::SigningFailed(e.into()))?;
         Ok(IssuedToken {
             token: SecretString::from(token),

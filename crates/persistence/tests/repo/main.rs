@@ -6,6 +6,7 @@ mod accounts;
 use auth_persistence::audit::{self, NewAuditEvent};
 use auth_persistence::db_test;
 use auth_persistence::sessions::{self, Login, NewSession, RevokeReason, Rotation};
+use auth_persistence::signing_keys;
 use auth_persistence::test_support::TestDb;
 use auth_persistence::users::{self, CounterKeys, NewUser, UserKey};
 use auth_persistence::{DbConfig, DbPool, RepoError, run_migrations};
@@ -447,3 +448,76 @@ async fn parallel_sqlite_writes_take_turns_instead_of_failing_busy() {
     }
     assert_eq!(total, 200);
 }
+
+fn signing_key(kid: &str, state: signing_keys::KeyState) -> signing_keys::SigningKeyRecord {
+    // Whole seconds: both backends give them back unchanged.
+    let now = OffsetDateTime::from_unix_timestamp(now().unix_timestamp()).unwrap();
+    signing_keys::SigningKeyRecord {
+        kid: kid.into(),
+        algorithm: "EdDSA".into(),
+        public_jwk: format!(r#"{{"kid":"{kid}"}}"#),
+        private_key: "sealed".into(),
+        state,
+        created_at: now,
+        activates_at: now,
+        superseded_at: None,
+        retire_after: None,
+        retired_at: None,
+    }
+}
+
+db_test!(async fn signing_keys_are_written_and_changed_under_the_lock(db) {
+    use signing_keys::{KeyChange, KeyState};
+    let first = signing_key("k1", KeyState::Active);
+    let insert = KeyChange::Insert(first.clone());
+    let applied = signing_keys::apply_locked(db.pool(), &|keys| {
+        assert!(keys.is_empty());
+        vec![insert.clone()]
+    })
+    .await
+    .unwrap();
+    assert_eq!(applied.len(), 1);
+    assert_eq!(signing_keys::list(db.pool()).await.unwrap(), std::slice::from_ref(&first));
+    let later = now() + Duration::days(7);
+    let retire = KeyChange::Update {
+        kid: "k1".into(),
+        state: KeyState::Retiring,
+        superseded_at: Some(now()),
+        retire_after: Some(later),
+        retired_at: None,
+    };
+    signing_keys::apply_locked(db.pool(), &|keys| {
+        assert_eq!(keys[0].kid, "k1");
+        vec![retire.clone()]
+    })
+    .await
+    .unwrap();
+    let stored = signing_keys::list(db.pool()).await.unwrap();
+    assert_eq!(stored[0].state, KeyState::Retiring);
+    assert_eq!(stored[0].retire_after.map(OffsetDateTime::unix_timestamp), Some(later.unix_timestamp()));
+    assert!(!format!("{:?}", stored[0]).contains("sealed"));
+});
+
+db_test!(async fn only_one_writer_changes_the_key_set_at_a_time(db) {
+    use signing_keys::{KeyChange, KeyState};
+    // Each writer adds a key only if none exists: with the lock, exactly one key results.
+    let add = |kid: &'static str| {
+        let pool = db.pool().clone();
+        async move {
+            signing_keys::apply_locked(&pool, &|keys| {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                if keys.is_empty() {
+                    vec![KeyChange::Insert(signing_key(kid, KeyState::Active))]
+                } else {
+                    Vec::new()
+                }
+            })
+            .await
+            .unwrap()
+        }
+    };
+    let (a, b) = futures::join!(add("a"), add("b"));
+    let inserted = [a, b].into_iter().filter(|changes| !changes.is_empty()).count();
+    assert_eq!(inserted, 1);
+    assert_eq!(signing_keys::list(db.pool()).await.unwrap().len(), 1);
+});

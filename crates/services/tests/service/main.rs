@@ -4,6 +4,7 @@
 mod account;
 mod audit;
 mod devices;
+mod keys;
 mod throttle;
 mod unicode;
 
