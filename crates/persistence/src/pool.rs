@@ -2,7 +2,9 @@
 
 use diesel::SqliteConnection;
 use diesel_async::pooled_connection::deadpool::Pool;
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use futures::FutureExt as _;
@@ -63,6 +65,11 @@ impl DbPool {
             }
             Backend::Sqlite => {
                 let mut manager_config = ManagerConfig::<SqliteConn>::default();
+                // A file cannot drop a connection the way a server can, so a pooled SQLite
+                // connection needs no test query at every checkout (one blocking-pool round
+                // trip saved per query). PostgreSQL keeps the checked recycle: after a server
+                // restart, a dead pooled connection is replaced before a request meets it.
+                manager_config.recycling_method = RecyclingMethod::Fast;
                 let busy_ms = config.sqlite_busy_timeout.as_millis();
                 manager_config.custom_setup =
                     Box::new(move |path| establish_sqlite(path.to_owned(), busy_ms).boxed());
