@@ -338,7 +338,7 @@ def one_run(args, db, tmp, tag):
     figures, memory = {}, {}
     threads = args.hashing_threads
     figures["ceiling"] = ceiling(threads, 5, 19456, 2, 1)
-    server = Server(db, tmp)
+    server = Server(db, tmp, algorithm_env(args))
     try:
         base = server.base
         memory["start"] = server.memory()
@@ -379,6 +379,15 @@ def one_run(args, db, tmp, tag):
     finally:
         server.stop()
     return figures, memory
+
+
+def algorithm_env(args):
+    """The server's signing settings for --algorithm: HS256 with the bench secret, or an
+    asymmetric algorithm with a key-encryption key (its signing keys live in the database)."""
+    if args.algorithm.startswith("HS"):
+        return {"JWT_ALGORITHM": args.algorithm}
+    return {"JWT_ALGORITHM": args.algorithm, "JWT_SECRET_KEY": "",
+            "JWT_KEY_ENCRYPTION_KEY": "bench-key-encryption-key-" + "e" * 40}
 
 
 def fmt_result(result):
@@ -500,7 +509,8 @@ def median_of(runs, phase, key):
 def report(args, backend, runs, scaled):
     ceiling_rps = statistics.median(figures["ceiling"] for figures, _ in runs)
     lines = [
-        f"Backend: {backend}; {args.runs} runs, medians; phases of {args.seconds} s; "
+        f"Backend: {backend}; JWT_ALGORITHM={args.algorithm}; {args.runs} runs, medians; "
+        f"phases of {args.seconds} s; "
         f"light /health phases of {args.light_seconds} s at 20 req/s.",
         "",
         f"Hash ceiling ({args.hashing_threads} threads verifying in parallel, Argon2id "
@@ -567,6 +577,7 @@ def main():
     parser.add_argument("--scale-seconds", type=int, default=4)
     parser.add_argument("--no-scale", action="store_true")
     parser.add_argument("--hashing-threads", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--algorithm", default="HS256", choices=["HS256", "EdDSA", "ES256"])
     args = parser.parse_args()
     server_url = os.environ.get(
         "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
