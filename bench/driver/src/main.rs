@@ -1,4 +1,4 @@
-//! Helpers of `bench/run.py` that need the service's own crypto.
+//! The helper of `bench/run.py` that needs the service's own crypto.
 //!
 //! - `auth-bench ceiling <threads> <seconds> <m_kib> <t> <p>`: verifications per second of
 //!   `threads` threads verifying in parallel, each in its own reused memory, as the service's
