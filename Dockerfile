@@ -1,14 +1,28 @@
-# Build the release binary, then run it as an unprivileged user on a slim image.
-FROM rust:1-bookworm AS build
+# The release binary on a slim Debian, run as an unprivileged user.
+# Build: docker build -t auth-service .   Run: docker run -p 8000:8000 -v auth-data:/var/lib/auth auth-service
+FROM rust:1.95.0-bookworm AS build
 WORKDIR /src
 COPY . .
+# The same command CI runs, so a build that works in CI works here.
 RUN cargo build --release --locked -p auth-service
 
-FROM debian:bookworm-slim
-RUN useradd --system --home-dir /var/lib/auth --create-home auth
+FROM debian:12.8-slim
+# ca-certificates: the system roots for DATABASE_URL sslmode=verify-full without sslrootcert.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends ca-certificates \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --uid 10001 --home-dir /var/lib/auth --create-home auth
 COPY --from=build /src/target/release/auth-service /usr/local/bin/auth-service
-USER auth
+USER 10001
 WORKDIR /var/lib/auth
-ENV HOST=0.0.0.0 PORT=8000
-EXPOSE 8000
-CMD ["auth-service"]
+# The SQLite default (and its generated keys) live here: mount a volume to keep them.
+VOLUME ["/var/lib/auth"]
+ENV HOST=0.0.0.0 \
+    PORT=8000 \
+    DATABASE_URL=sqlite:///var/lib/auth/auth.db \
+    METRICS_HOST=0.0.0.0 \
+    METRICS_PORT=9100
+EXPOSE 8000 9100
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["auth-service", "healthcheck"]
+CMD ["auth-service", "serve"]

@@ -1,13 +1,18 @@
 //! Account administration from the command line (`auth-service admin …`): disable an account
-//! and revoke all of its sessions at once, enable it again, or lift a lock after failed logins.
+//! and revoke all of its sessions at once, enable it again, lift a lock after failed logins,
+//! list or end its sessions, or set its password for a user who lost it.
 //!
 //! The rules live in [`AdminService`]; this module parses the operator's words and prints
-//! one line. The actions take an [`AdminService`], so tests run them on any database; [`run`]
-//! builds one from the server's own settings, after migrating the database like the server.
+//! the result. The actions take an [`AdminService`], so tests run them on any database;
+//! [`run`] builds one from the server's own settings, after migrating the database like the
+//! server.
 
 use std::fmt;
+use std::io::{BufRead, IsTerminal as _};
 
-use auth_services::{AdminService, Fault, RequestContext, UserId, UserRef};
+use auth_services::{AdminService, Fault, Invalid, RequestContext, Session, UserId, UserRef};
+use secrecy::SecretString;
+use time::format_description::well_known::Rfc3339;
 
 use crate::cli::AdminCommand;
 use crate::error::chain;
@@ -75,9 +80,24 @@ pub enum AdminError {
     /// The settings or the database were refused at start.
     #[error(transparent)]
     Startup(#[from] StartupError),
+    /// The new password was refused (`set-password`).
+    #[error("{}", refused(.0))]
+    Refused(Invalid),
+    /// The new password could not be read from standard input.
+    #[error("cannot read the new password from standard input: {0}")]
+    Input(String),
     /// The database failed during the command.
     #[error("{}", chain(.0))]
     Failed(#[from] Fault),
+}
+
+fn refused(invalid: &Invalid) -> String {
+    let reasons: Vec<String> = invalid
+        .0
+        .iter()
+        .map(|err| format!("{} {}", err.field, err.message))
+        .collect();
+    format!("password refused: {}", reasons.join("; "))
 }
 
 /// What a successful command did. `Display` is the line printed for the operator.
@@ -108,6 +128,54 @@ pub enum Outcome {
         /// The account's username.
         username: String,
     },
+    /// The account's live sessions, newest first.
+    Sessions {
+        /// The account's id.
+        id: i64,
+        /// The account's username.
+        username: String,
+        /// Its live sessions.
+        sessions: Vec<Session>,
+    },
+    /// Every session of the account is revoked.
+    SessionsRevoked {
+        /// The account's id.
+        id: i64,
+        /// The account's username.
+        username: String,
+        /// How many sessions were open and are now revoked.
+        sessions_revoked: usize,
+    },
+    /// The account has a new password; its sessions are revoked and its lock lifted.
+    PasswordSet {
+        /// The account's id.
+        id: i64,
+        /// The account's username.
+        username: String,
+        /// How many sessions were open and are now revoked.
+        sessions_revoked: usize,
+    },
+}
+
+/// `1 session`, `2 sessions`.
+fn sessions(count: usize) -> String {
+    let noun = if count == 1 { "session" } else { "sessions" };
+    format!("{count} {noun}")
+}
+
+/// One line of `admin sessions`: id, opened, last used, expiry, address, client.
+fn session_line(f: &mut fmt::Formatter<'_>, session: &Session) -> fmt::Result {
+    let at = |t: time::OffsetDateTime| t.format(&Rfc3339).unwrap_or_else(|_| t.to_string());
+    write!(
+        f,
+        "\n  {}  opened {}  last used {}  expires {}  from {}  client {}",
+        session.id,
+        at(session.created_at),
+        at(session.last_used_at),
+        at(session.expires_at),
+        session.ip.as_deref().unwrap_or("-"),
+        session.user_agent.as_deref().unwrap_or("-"),
+    )
 }
 
 impl fmt::Display for Outcome {
@@ -139,6 +207,36 @@ impl fmt::Display for Outcome {
                     "unlocked user {id} ({username}); cleared {counters_cleared} counters"
                 )
             }
+            Self::Sessions {
+                id,
+                username,
+                sessions: live,
+            } => {
+                write!(
+                    f,
+                    "user {id} ({username}) has {} live",
+                    sessions(live.len())
+                )?;
+                live.iter().try_for_each(|session| session_line(f, session))
+            }
+            Self::SessionsRevoked {
+                id,
+                username,
+                sessions_revoked,
+            } => write!(
+                f,
+                "signed user {id} ({username}) out everywhere; revoked {}",
+                sessions(*sessions_revoked)
+            ),
+            Self::PasswordSet {
+                id,
+                username,
+                sessions_revoked,
+            } => write!(
+                f,
+                "set the password of user {id} ({username}); revoked {}",
+                sessions(*sessions_revoked)
+            ),
         }
     }
 }
@@ -196,19 +294,115 @@ pub async fn unlock(admin: &AdminService, who: &UserRef) -> Result<Outcome, Admi
     })
 }
 
-/// Runs `command` on the database of `settings` (migrated first, as the server does), with
-/// the server's own breaker settings.
+/// Lists the live sessions of the account `who` names.
+///
+/// # Errors
+///
+/// As [`deactivate`].
+pub async fn list_sessions(admin: &AdminService, who: &UserRef) -> Result<Outcome, AdminError> {
+    let (user, sessions) = admin.sessions(who).await.map_err(|err| failed(err, who))?;
+    Ok(Outcome::Sessions {
+        id: user.id.get(),
+        username: user.username,
+        sessions,
+    })
+}
+
+/// Revokes every session of the account `who` names; the account stays active.
+///
+/// # Errors
+///
+/// As [`deactivate`].
+pub async fn revoke_sessions(admin: &AdminService, who: &UserRef) -> Result<Outcome, AdminError> {
+    let (user, sessions_revoked) = admin
+        .revoke_sessions(&RequestContext::default(), who)
+        .await
+        .map_err(|err| failed(err, who))?;
+    Ok(Outcome::SessionsRevoked {
+        id: user.id.get(),
+        username: user.username,
+        sessions_revoked,
+    })
+}
+
+/// Gives the account `who` names the password `password`, revokes its sessions and lifts its
+/// lock.
+///
+/// # Errors
+///
+/// [`AdminError::Refused`] when the password breaks the policy; otherwise as [`deactivate`].
+pub async fn set_password(
+    admin: &AdminService,
+    who: &UserRef,
+    password: SecretString,
+) -> Result<Outcome, AdminError> {
+    let done = admin
+        .set_password(&RequestContext::default(), who, password)
+        .await
+        .map_err(|err| failed(err, who))?;
+    Ok(Outcome::PasswordSet {
+        id: done.user.id.get(),
+        username: done.user.username,
+        sessions_revoked: done.sessions_revoked,
+    })
+}
+
+/// Reads a new password: the first line of `input`, without its line ending. Nothing else on
+/// the line is trimmed: spaces are part of a password.
+///
+/// # Errors
+///
+/// [`AdminError::Input`] when nothing can be read or the input is empty.
+pub fn read_password(mut input: impl BufRead) -> Result<SecretString, AdminError> {
+    let mut line = String::new();
+    input
+        .read_line(&mut line)
+        .map_err(|err| AdminError::Input(err.to_string()))?;
+    let password = line.strip_suffix('\n').map_or(line.as_str(), |rest| {
+        rest.strip_suffix('\r').unwrap_or(rest)
+    });
+    if password.is_empty() {
+        return Err(AdminError::Input("no password given".to_owned()));
+    }
+    Ok(SecretString::from(password.to_owned()))
+}
+
+/// The new password from standard input: typed without echo at a terminal, otherwise the
+/// first line of what is piped in.
+fn password_from_stdin() -> Result<SecretString, AdminError> {
+    if std::io::stdin().is_terminal() {
+        rpassword::prompt_password("New password: ")
+            .map_err(|err| AdminError::Input(err.to_string()))
+            .and_then(|typed| read_password(typed.as_bytes()))
+    } else {
+        read_password(std::io::stdin().lock())
+    }
+}
+
+/// Runs `command` on the database of `settings` (migrated first, as the server does, unless
+/// `MIGRATE_ON_START=false`), with the server's own rules. `set-password` reads the new
+/// password from standard input first.
 ///
 /// # Errors
 ///
 /// [`AdminError::Startup`] when the settings or the database are refused; otherwise as
-/// [`deactivate`].
+/// the command's function.
 pub async fn run(settings: &Settings, command: &AdminCommand) -> Result<Outcome, AdminError> {
+    let password = match command {
+        AdminCommand::SetPassword { .. } => Some(password_from_stdin()?),
+        _ => None,
+    };
     let (admin, pool) = startup::admin_service(settings).await?;
     let outcome = match command {
         AdminCommand::Deactivate { user } => deactivate(&admin, user).await,
         AdminCommand::Activate { user } => activate(&admin, user).await,
         AdminCommand::Unlock { user } => unlock(&admin, user).await,
+        AdminCommand::Sessions { user } => list_sessions(&admin, user).await,
+        AdminCommand::RevokeSessions { user } => revoke_sessions(&admin, user).await,
+        AdminCommand::SetPassword { user } => match password {
+            Some(password) => set_password(&admin, user, password).await,
+            None => Err(AdminError::Input("no password given".to_owned())),
+        },
     };
     pool.close();
     outcome
@@ -217,6 +411,7 @@ pub async fn run(settings: &Settings, command: &AdminCommand) -> Result<Outcome,
 fn failed(err: auth_services::AdminError, who: &UserRef) -> AdminError {
     match err {
         auth_services::AdminError::UnknownUser => AdminError::UnknownUser(who.clone()),
+        auth_services::AdminError::Invalid(invalid) => AdminError::Refused(invalid),
         auth_services::AdminError::Fault(fault) => AdminError::Failed(fault),
     }
 }

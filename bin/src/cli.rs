@@ -1,5 +1,6 @@
-//! The command line: `auth-service` (or `auth-service serve`) runs the server;
-//! `auth-service admin …` manages accounts with the server's settings (`DATABASE_URL`, `.env`).
+//! The command line: `auth-service` (or `auth-service serve`) runs the server; the other
+//! commands migrate, check the configuration, probe a running instance, or manage accounts
+//! and keys, all with the server's settings (environment and `.env`).
 
 use clap::{Parser, Subcommand};
 
@@ -33,7 +34,20 @@ impl Cli {
 pub enum Command {
     /// Serve the HTTP API until SIGINT or SIGTERM (the default).
     Serve,
-    /// Manage accounts, using the server's settings; migrates the database first.
+    /// Apply pending database migrations, print what was applied, and exit.
+    Migrate,
+    /// Print the effective configuration (secrets redacted) and exit; exit 1 with the reason
+    /// when a setting is invalid.
+    CheckConfig,
+    /// Exit 0 when the instance configured by HOST and PORT answers 200 on /health/ready,
+    /// 1 otherwise: a container health check that needs no curl.
+    Healthcheck {
+        /// Give up after this many seconds.
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=60))]
+        timeout: u64,
+    },
+    /// Manage accounts, using the server's settings (migrates the database first unless
+    /// `MIGRATE_ON_START=false`).
     #[command(subcommand)]
     Admin(AdminCommand),
     /// Manage the EdDSA / ES256 signing keys, using the server's settings.
@@ -80,6 +94,28 @@ pub enum AdminCommand {
         #[arg(value_name = "USER", value_parser = parse_user)]
         user: UserRef,
     },
+    /// List an account's live sessions: id, opened, last used, expiry, address, client.
+    Sessions {
+        /// `id:<number>` for a user id, an email (contains @), otherwise a username (so `1337`
+        /// is a username).
+        #[arg(value_name = "USER", value_parser = parse_user)]
+        user: UserRef,
+    },
+    /// Sign an account out everywhere: revoke all of its sessions (it stays active).
+    RevokeSessions {
+        /// `id:<number>` for a user id, an email (contains @), otherwise a username (so `1337`
+        /// is a username).
+        #[arg(value_name = "USER", value_parser = parse_user)]
+        user: UserRef,
+    },
+    /// Set an account's password, read from standard input (never from the command line),
+    /// revoke all of its sessions and lift its lock.
+    SetPassword {
+        /// `id:<number>` for a user id, an email (contains @), otherwise a username (so `1337`
+        /// is a username).
+        #[arg(value_name = "USER", value_parser = parse_user)]
+        user: UserRef,
+    },
 }
 
 #[cfg(test)]
@@ -103,6 +139,44 @@ mod tests {
     fn no_arguments_and_serve_both_run_the_server() {
         assert_eq!(parse(&[]).unwrap(), Command::Serve);
         assert_eq!(parse(&["serve"]).unwrap(), Command::Serve);
+    }
+
+    #[test]
+    fn operations_commands_parse_and_bound_their_options() {
+        assert_eq!(parse(&["migrate"]).unwrap(), Command::Migrate);
+        assert_eq!(parse(&["check-config"]).unwrap(), Command::CheckConfig);
+        assert_eq!(
+            parse(&["healthcheck"]).unwrap(),
+            Command::Healthcheck { timeout: 3 }
+        );
+        assert_eq!(
+            parse(&["healthcheck", "--timeout", "10"]).unwrap(),
+            Command::Healthcheck { timeout: 10 }
+        );
+        for bad in ["0", "61", "x"] {
+            assert!(parse(&["healthcheck", "--timeout", bad]).is_err(), "{bad}");
+        }
+        assert!(parse(&["migrate", "now"]).is_err());
+    }
+
+    #[test]
+    fn session_and_password_commands_take_a_user_and_no_password_argument() {
+        let ann = UserRef::Username("ann".into());
+        assert_eq!(
+            parse(&["admin", "sessions", "ann"]).unwrap(),
+            Command::Admin(AdminCommand::Sessions { user: ann.clone() })
+        );
+        assert_eq!(
+            parse(&["admin", "revoke-sessions", "ann"]).unwrap(),
+            Command::Admin(AdminCommand::RevokeSessions { user: ann.clone() })
+        );
+        assert_eq!(
+            parse(&["admin", "set-password", "ann"]).unwrap(),
+            Command::Admin(AdminCommand::SetPassword { user: ann })
+        );
+        // A password on the command line would land in shell history and `ps`: refused.
+        assert!(parse(&["admin", "set-password", "ann", "hunter2hunter2"]).is_err());
+        assert!(parse(&["admin", "set-password", "ann", "--password", "x"]).is_err());
     }
 
     #[test]

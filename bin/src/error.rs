@@ -166,6 +166,7 @@ impl From<AdminError> for ApiError {
     fn from(err: AdminError) -> Self {
         match err {
             AdminError::UnknownUser => Self::new(ErrorCode::NotFound),
+            AdminError::Invalid(invalid) => invalid.into(),
             AdminError::Fault(fault) => fault.into(),
         }
     }

@@ -17,6 +17,7 @@ pub mod device_cookie;
 pub mod dto;
 pub mod error;
 pub mod extract;
+pub mod healthcheck;
 pub mod keys;
 pub mod middleware;
 pub mod openapi;

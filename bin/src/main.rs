@@ -1,13 +1,14 @@
 //! `auth-service`: read the command line and the settings, then serve until SIGINT/SIGTERM
-//! (no command, or `serve`) or run one `admin` command.
+//! (no command, or `serve`) or run one of the other commands and exit.
 
 use std::process::ExitCode;
+use std::time::Duration;
 
-use auth_service::admin;
 use auth_service::cli::{AdminCommand, Cli, Command, KeysCommand};
 use auth_service::settings::{LogFilter, Settings};
 use auth_service::startup::Application;
 use auth_service::telemetry;
+use auth_service::{admin, healthcheck, startup};
 use clap::Parser as _;
 use tracing::level_filters::LevelFilter;
 
@@ -28,8 +29,62 @@ fn main() -> ExitCode {
     };
     match command {
         Command::Serve => serve(settings),
+        Command::Migrate => migrate(&settings),
+        Command::CheckConfig => check_config(&settings),
+        Command::Healthcheck { timeout } => healthcheck(&settings, Duration::from_secs(timeout)),
         Command::Admin(command) => run_admin(&settings, &command),
         Command::Keys(command) => run_keys(&settings, &command),
+    }
+}
+
+/// Applies pending migrations; prints how many and which.
+#[expect(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "the command's result is its output"
+)]
+fn migrate(settings: &Settings) -> ExitCode {
+    let _ = telemetry::init_stderr(&LogFilter::level(LevelFilter::WARN), settings.log_format);
+    let applied = actix_web::rt::System::new().block_on(startup::migrate(settings));
+    match applied {
+        Ok(applied) if applied.is_empty() => {
+            println!("database schema is current; nothing to apply");
+            ExitCode::SUCCESS
+        }
+        Ok(applied) => {
+            println!(
+                "applied {} migration(s): {}",
+                applied.len(),
+                applied.join(", ")
+            );
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The settings were read without error (`main` exits 1 with the reason otherwise): prints
+/// them, secrets redacted.
+#[expect(clippy::print_stdout, reason = "the command's result is its output")]
+fn check_config(settings: &Settings) -> ExitCode {
+    println!("{settings:#?}");
+    println!("configuration is valid");
+    ExitCode::SUCCESS
+}
+
+/// Exit 0 when the configured instance answers 200 on `/health/ready`.
+#[expect(clippy::print_stderr, reason = "the reason for a failed probe")]
+fn healthcheck(settings: &Settings, timeout: Duration) -> ExitCode {
+    let addr = healthcheck::probe_address(settings.bind_address());
+    match healthcheck::probe(addr, timeout) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("unhealthy: {err}");
+            ExitCode::FAILURE
+        }
     }
 }
 

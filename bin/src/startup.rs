@@ -6,10 +6,10 @@ use std::sync::Arc;
 use actix_web::HttpServer;
 use actix_web::dev::{Server, ServerHandle};
 use auth_crypto::{
-    Clock, CryptoError, JwtConfig, KeyEncryptionKey, PasswordConfig, PasswordHasher, SystemClock,
-    TokenCodec,
+    Clock, CryptoError, JwtAlgorithm, JwtConfig, KeyEncryptionKey, PasswordConfig, PasswordHasher,
+    SystemClock, TokenCodec, random_token,
 };
-use auth_persistence::{DbConfig, DbPool, RepoError, run_migrations};
+use auth_persistence::{DbConfig, DbPool, RepoError, pending_migrations, run_migrations};
 use auth_resilience::{BreakerConfig, CircuitBreaker, RetryPolicy, retry};
 use auth_services::{
     AdminService, AuthConfig, AuthDeps, AuthService, KeyConfig, KeyService, KeysError,
@@ -37,6 +37,14 @@ pub enum StartupError {
         /// What went wrong, with its causes.
         cause: String,
     },
+    /// `MIGRATE_ON_START=false` and the database lacks migrations this build needs.
+    #[error(
+        "database schema is behind: {} migration(s) pending ({}); run `auth-service migrate`, \
+         or set MIGRATE_ON_START=true",
+        .0.len(),
+        .0.join(", ")
+    )]
+    PendingMigrations(Vec<String>),
     /// The crypto settings were refused.
     #[error("invalid crypto settings: {0}")]
     Crypto(#[from] CryptoError),
@@ -72,12 +80,7 @@ impl Application {
     ///
     /// See [`StartupError`].
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
-        let passwords = PasswordConfig {
-            scheme: settings.password_hash_scheme,
-            argon2: settings.argon2,
-            max_stored_m_cost_kib: settings.hashing_max_memory_kib,
-            ..PasswordConfig::default()
-        };
+        let passwords = password_config(&settings);
         Self::build_with(settings, passwords).await
     }
 
@@ -190,26 +193,7 @@ pub async fn wire(settings: &Settings, passwords: PasswordConfig) -> Result<Wiri
         hashing.threads,
         passwords.argon2.m_cost_kib.div_ceil(1024),
     );
-    let auth = AuthService::new(AuthDeps {
-        pool: pool.clone(),
-        hasher: PasswordHasher::new(passwords)?,
-        tokens: keys.codec(),
-        breaker,
-        clock,
-        config: AuthConfig {
-            refresh_reuse_grace: settings.refresh_reuse_grace,
-            device_token_ttl: settings.device_token_ttl,
-            password_min_length: settings.password_min_length,
-            hashing,
-            session_idle: settings.session_idle,
-            max_sessions_per_user: settings.max_sessions_per_user,
-            throttle: ThrottleConfig {
-                enabled: settings.rate_limit_enabled,
-                ..settings.throttle.clone()
-            },
-        },
-    })
-    .map_err(StartupError::Hashing)?;
+    let auth = auth_service(settings, passwords, &pool, breaker, clock, keys.codec())?;
     let trusted_proxies = settings.trusted_proxies.clone().into();
     Ok(Wiring {
         state: AppState {
@@ -221,6 +205,48 @@ pub async fn wire(settings: &Settings, passwords: PasswordConfig) -> Result<Wiri
         db,
         pool,
     })
+}
+
+/// The services' rules, from the settings, on `pool`.
+fn auth_service(
+    settings: &Settings,
+    passwords: PasswordConfig,
+    pool: &DbPool,
+    breaker: Arc<CircuitBreaker>,
+    clock: Arc<dyn Clock>,
+    tokens: TokenCodec,
+) -> Result<AuthService, StartupError> {
+    AuthService::new(AuthDeps {
+        pool: pool.clone(),
+        hasher: PasswordHasher::new(passwords)?,
+        tokens,
+        breaker,
+        clock,
+        config: AuthConfig {
+            refresh_reuse_grace: settings.refresh_reuse_grace,
+            device_token_ttl: settings.device_token_ttl,
+            password_min_length: settings.password_min_length,
+            hashing: settings.hashing,
+            session_idle: settings.session_idle,
+            max_sessions_per_user: settings.max_sessions_per_user,
+            throttle: ThrottleConfig {
+                enabled: settings.rate_limit_enabled,
+                ..settings.throttle.clone()
+            },
+        },
+    })
+    .map_err(StartupError::Hashing)
+}
+
+/// Production password hashing from the settings: Argon2id with the `ARGON2_*` parameters,
+/// or bcrypt cost 12 when `PASSWORD_HASH_SCHEME=bcrypt`.
+fn password_config(settings: &Settings) -> PasswordConfig {
+    PasswordConfig {
+        scheme: settings.password_hash_scheme,
+        argon2: settings.argon2,
+        max_stored_m_cost_kib: settings.hashing_max_memory_kib,
+        ..PasswordConfig::default()
+    }
 }
 
 /// The token codec and the service keeping its signing keys, from the `JWT_*` settings.
@@ -281,17 +307,39 @@ fn database_breaker() -> Arc<CircuitBreaker> {
     Arc::new(CircuitBreaker::new("database", BreakerConfig::default()))
 }
 
-/// Waits for the database, migrates it and builds the administration service, with the
-/// same breaker as the server: all that the admin commands need. The pool is returned to be
-/// closed when the command is done.
+/// Waits for the database, migrates it and builds the administration service with the
+/// server's rules, breaker and password hashing: all that the admin commands need. The pool
+/// is returned to be closed when the command is done.
+///
+/// The admin commands issue no token, so the signing keys are neither read nor made: the
+/// service's codec holds a throwaway key that never signs anything.
 ///
 /// # Errors
 ///
-/// As [`database`].
+/// As [`database`], and [`StartupError::Crypto`] / [`StartupError::Hashing`] when the
+/// password settings are refused.
 pub async fn admin_service(settings: &Settings) -> Result<(AdminService, DbPool), StartupError> {
     let (_, pool) = database(settings).await?;
-    let admin = AdminService::new(pool.clone(), database_breaker(), Arc::new(SystemClock));
-    Ok((admin, pool))
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let throwaway = JwtConfig {
+        secret: SecretString::from(random_token()),
+        previous_secrets: Vec::new(),
+        algorithm: JwtAlgorithm::HS256,
+        access_ttl: settings.access_token_ttl,
+        refresh_ttl: settings.refresh_token_ttl,
+        issuer: None,
+        audience: None,
+    };
+    let tokens = TokenCodec::new(throwaway, clock.clone())?;
+    let auth = auth_service(
+        settings,
+        password_config(settings),
+        &pool,
+        database_breaker(),
+        clock,
+        tokens,
+    )?;
+    Ok((auth.admin(), pool))
 }
 
 /// Waits for the database, migrates it and opens a pool: all that the admin commands need.
@@ -316,21 +364,52 @@ fn db_config(settings: &Settings) -> DbConfig {
     db
 }
 
-/// Migrates, retrying while the database does not answer, for `DATABASE_STARTUP_TIMEOUT_SECONDS`.
+/// Migrates (or, with `MIGRATE_ON_START=false`, checks that nothing is pending), retrying
+/// while the database does not answer, for `DATABASE_STARTUP_TIMEOUT_SECONDS`.
 async fn wait_and_migrate(db: &DbConfig, settings: &Settings) -> Result<(), StartupError> {
+    if settings.migrate_on_start {
+        wait_for(db, settings, || run_migrations(db))
+            .await
+            .map(|_| ())
+    } else {
+        let pending = wait_for(db, settings, || pending_migrations(db)).await?;
+        if pending.is_empty() {
+            Ok(())
+        } else {
+            Err(StartupError::PendingMigrations(pending))
+        }
+    }
+}
+
+/// Applies every pending migration, waiting for the database like start-up does, and returns
+/// the versions applied (`auth-service migrate`).
+///
+/// # Errors
+///
+/// [`StartupError::Database`] when the database does not answer in time or a migration fails.
+pub async fn migrate(settings: &Settings) -> Result<Vec<String>, StartupError> {
+    let db = db_config(settings);
+    wait_for(&db, settings, || run_migrations(&db)).await
+}
+
+/// Runs `step`, retrying while the database does not answer.
+async fn wait_for<T, F, Fut>(db: &DbConfig, settings: &Settings, step: F) -> Result<T, StartupError>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<T, RepoError>>,
+{
     let policy = RetryPolicy {
         max_elapsed: settings.database_startup_timeout,
         ..RetryPolicy::default()
     };
     retry(&policy, || async {
-        match run_migrations(db).await {
+        match step().await {
             Err(err @ RepoError::Unavailable(_)) => Err(err),
             other => Ok(other),
         }
     })
     .await
     .and_then(|outcome| outcome)
-    .map(|_| ())
     .map_err(|err| database_error(db, &err))
 }
 

@@ -111,7 +111,8 @@ fn load_database<F: Lookup>(env: &Env<F>, s: &mut Settings) -> Result<(), Config
         "DATABASE_STARTUP_TIMEOUT_SECONDS",
         &mut s.database_startup_timeout,
         seconds(0..=86_400),
-    )
+    )?;
+    env.set("MIGRATE_ON_START", &mut s.migrate_on_start, parse::boolean)
 }
 
 /// `JWT_*`, token and session lifetimes, the session limit, `PASSWORD_HASH_SCHEME` and

@@ -64,6 +64,10 @@ pub struct Settings {
     /// `DATABASE_STARTUP_TIMEOUT_SECONDS`: how long start-up waits for the database to answer;
     /// default 30 s, 0 tries once.
     pub database_startup_timeout: Duration,
+    /// `MIGRATE_ON_START`: apply pending migrations when the server or an admin command
+    /// starts; default true. When false, `auth-service migrate` applies them, and a start
+    /// with migrations pending is refused.
+    pub migrate_on_start: bool,
     /// `JWT_SECRET_KEY`: at least 32 bytes, or `None` to use a generated key (see
     /// [`Settings::resolve_jwt_secret`]).
     pub jwt_secret_key: Option<SecretString>,
@@ -167,6 +171,7 @@ impl Settings {
             database_max_connections: None,
             database_acquire_timeout: Duration::from_secs(5),
             database_startup_timeout: Duration::from_secs(30),
+            migrate_on_start: true,
             jwt_secret_key: None,
             jwt_algorithm: JwtAlgorithm::HS256,
             jwt_previous_secret_keys: Vec::new(),
@@ -238,6 +243,7 @@ impl fmt::Debug for Settings {
             .field("database_max_connections", &self.database_max_connections)
             .field("database_acquire_timeout", &self.database_acquire_timeout)
             .field("database_startup_timeout", &self.database_startup_timeout)
+            .field("migrate_on_start", &self.migrate_on_start)
             .field("jwt_secret_key", &self.jwt_secret_key)
             .field("jwt_previous_secret_keys", &self.jwt_previous_secret_keys)
             .field("jwt_key_encryption_key", &self.jwt_key_encryption_key)

@@ -188,3 +188,144 @@ db_test!(async fn an_all_digit_target_is_a_username_not_an_id(db) {
     let (status, ..) = send(&app, me(&registered["access_token"])).await;
     assert_eq!(status, 200, "another account is untouched");
 });
+
+db_test!(async fn sessions_lists_the_live_ones_and_revoke_sessions_ends_them_but_keeps_the_account(db) {
+    let app = app(db).await;
+    let registered = register(&app).await;
+    let (status, _, second) = send(&app, login(("username", "ann"))).await;
+    assert_eq!(status, 200, "{second}");
+    let users = users(db).await;
+    let who = UserRef::Username("ann".into());
+
+    let listed = admin::list_sessions(&users, &who).await.unwrap();
+    let Outcome::Sessions { sessions, .. } = &listed else { panic!("{listed:?}") };
+    assert_eq!(sessions.len(), 2);
+    assert!(sessions.iter().all(|s| !s.current), "the operator holds none of them");
+    let text = listed.to_string();
+    assert!(text.starts_with(&format!("user {} (Ann) has 2 sessions live", registered["user"]["id"])), "{text}");
+    assert_eq!(text.lines().count(), 3, "{text}");
+    for session in sessions {
+        assert!(text.contains(session.id.as_str()), "{text}");
+    }
+
+    let revoked = admin::revoke_sessions(&users, &who).await.unwrap();
+    assert!(revoked.to_string().ends_with("out everywhere; revoked 2 sessions"), "{revoked}");
+    for token in [&registered["access_token"], &second["access_token"]] {
+        assert_error(&send(&app, me(token)).await, 401, ErrorCode::InvalidToken);
+    }
+    let Outcome::Sessions { sessions, .. } = admin::list_sessions(&users, &who).await.unwrap() else { panic!() };
+    assert!(sessions.is_empty());
+    let (status, ..) = send(&app, login(("email", "ann@example.com"))).await;
+    assert_eq!(status, 200, "the account stays active");
+    let unknown = admin::revoke_sessions(&users, &UserRef::Username("nobody".into())).await;
+    assert!(matches!(unknown, Err(AdminError::UnknownUser(_))));
+});
+
+db_test!(async fn set_password_applies_the_policy_revokes_sessions_and_lifts_the_lock(db) {
+    let mut locked_settings = settings(db);
+    locked_settings.throttle.account_lock_after = 2;
+    locked_settings.throttle.account_delay_after = 1_000;
+    let app = crate::support::app_with(locked_settings).await;
+    let registered = register(&app).await;
+    let wrong = || post("/auth/login", &json!({"username": "ann", "password": "a wrong password"}));
+    for _ in 0..2 {
+        assert_error(&send(&app, wrong()).await, 401, ErrorCode::InvalidCredentials);
+    }
+    let users = users(db).await;
+    let who = UserRef::Email("ann@example.com".into());
+
+    for weak in ["short", "password123"] {
+        let err = admin::set_password(&users, &who, weak.into()).await.unwrap_err();
+        assert!(err.to_string().starts_with("password refused: password "), "{err}");
+    }
+    let (status, ..) = send(&app, me(&registered["access_token"])).await;
+    assert_eq!(status, 200, "a refused password changes nothing");
+
+    let new = "a brand new passphrase";
+    let done = admin::set_password(&users, &who, new.into()).await.unwrap();
+    assert!(done.to_string().ends_with("(Ann); revoked 1 session"), "{done}");
+    assert!(!done.to_string().contains(new));
+    assert_error(&send(&app, me(&registered["access_token"])).await, 401, ErrorCode::InvalidToken);
+    assert_error(&send(&app, login(("username", "ann"))).await, 401, ErrorCode::InvalidCredentials);
+    let (status, _, body) = send(&app, post("/auth/login", &json!({"username": "ann", "password": new}))).await;
+    assert_eq!(status, 200, "the new password works and the lock is lifted: {body}");
+
+    let unknown = admin::set_password(&users, &UserRef::Username("nobody".into()), new.into()).await;
+    assert!(matches!(unknown, Err(AdminError::UnknownUser(_))));
+});
+
+#[test]
+fn the_new_password_is_the_first_line_without_its_line_ending() {
+    let read = |input: &str| {
+        admin::read_password(input.as_bytes())
+            .map(|p| secrecy::ExposeSecret::expose_secret(&p).to_owned())
+    };
+    assert_eq!(
+        read("  spaced pass  \r\nsecond line").unwrap(),
+        "  spaced pass  "
+    );
+    assert_eq!(read("no newline").unwrap(), "no newline");
+    for empty in ["", "\n", "\r\n"] {
+        assert!(
+            matches!(read(empty), Err(AdminError::Input(_))),
+            "{empty:?}"
+        );
+    }
+}
+
+/// Runs the binary with `args` on `db`, `stdin` piped in.
+async fn run_binary_with_input(
+    db: &TestDb,
+    args: &'static [&'static str],
+    stdin: &'static str,
+) -> Output {
+    use std::io::Write as _;
+    let url = db.config().url().to_owned();
+    tokio::task::spawn_blocking(move || {
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_auth-service"))
+            .args(args)
+            .current_dir(dir.path())
+            .env("DATABASE_URL", url)
+            .env("ARGON2_MEMORY_KIB", "7168")
+            .env("ARGON2_ITERATIONS", "5")
+            .env_remove("LOG_LEVEL")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+db_test!(async fn the_binary_reads_the_new_password_from_stdin_and_never_prints_it(db) {
+    let app = app(db).await;
+    let registered = register(&app).await;
+    let id = registered["user"]["id"].as_i64().unwrap();
+    let new = "piped in passphrase 42";
+
+    let done = run_binary_with_input(db, &["admin", "set-password", "ann"], "piped in passphrase 42\n").await;
+    let (stdout, stderr) = (String::from_utf8_lossy(&done.stdout), String::from_utf8_lossy(&done.stderr));
+    assert!(done.status.success(), "{stderr}");
+    assert_eq!(stdout, format!("set the password of user {id} (Ann); revoked 1 session\n"));
+    assert!(!stdout.contains(new) && !stderr.contains(new));
+    let (status, _, body) = send(&app, post("/auth/login", &json!({"username": "ann", "password": new}))).await;
+    assert_eq!(status, 200, "{body}");
+
+    let empty = run_binary_with_input(db, &["admin", "set-password", "ann"], "").await;
+    assert_eq!(empty.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&empty.stderr), "error: cannot read the new password from standard input: no password given\n");
+
+    let listed = run_binary_with_input(db, &["admin", "sessions", "ann"], "").await;
+    assert!(listed.status.success(), "{}", String::from_utf8_lossy(&listed.stderr));
+    assert!(String::from_utf8_lossy(&listed.stdout).starts_with(&format!("user {id} (Ann) has 1 session live")), "the sign-in with the new password");
+});

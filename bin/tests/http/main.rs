@@ -6,6 +6,7 @@
 mod account;
 mod admin;
 mod audit;
+mod cli;
 mod cors;
 mod devices;
 mod docs;

@@ -61,6 +61,6 @@ pub mod users;
 
 pub use config::{Backend, DbConfig};
 pub use error::RepoError;
-pub use migrate::run_migrations;
+pub use migrate::{pending_migrations, run_migrations};
 pub use pool::{DbPool, PoolStatus};
 pub use redact::redact_url;

@@ -43,10 +43,50 @@ pub async fn run_migrations(config: &DbConfig) -> Result<Vec<String>, RepoError>
     .map_err(RepoError::unavailable)?
 }
 
+/// The versions of the migrations this build would apply, oldest first (empty when the
+/// schema is current). Reads only: nothing is applied, no lock is taken.
+///
+/// # Errors
+///
+/// [`RepoError::Unavailable`] when the database cannot be reached, [`RepoError::Migration`]
+/// when the applied versions cannot be read.
+pub async fn pending_migrations(config: &DbConfig) -> Result<Vec<String>, RepoError> {
+    let config = config.clone();
+    tokio::task::spawn_blocking(move || match config.backend() {
+        Backend::Postgres => pending(&mut connect_postgres(config.url())?, POSTGRES),
+        Backend::Sqlite => {
+            config
+                .create_sqlite_file()
+                .map_err(RepoError::unavailable)?;
+            let mut conn = SqliteConnection::establish(config.sqlite_path())
+                .map_err(RepoError::unavailable)?;
+            pending(&mut conn, SQLITE)
+        }
+    })
+    .await
+    .map_err(RepoError::unavailable)?
+}
+
+fn pending<C>(conn: &mut C, migrations: EmbeddedMigrations) -> Result<Vec<String>, RepoError>
+where
+    C: MigrationHarness<C::Backend> + diesel::Connection,
+{
+    let pending = conn
+        .pending_migrations(migrations)
+        .map_err(RepoError::Migration)?;
+    Ok(pending
+        .iter()
+        .map(|m| m.name().version().to_string())
+        .collect())
+}
+
+fn connect_postgres(url: &str) -> Result<AsyncConnectionWrapper<AsyncPgConnection>, RepoError> {
+    <AsyncConnectionWrapper<AsyncPgConnection> as diesel::Connection>::establish(url)
+        .map_err(RepoError::unavailable)
+}
+
 fn migrate_postgres(url: &str) -> Result<Vec<String>, RepoError> {
-    let mut conn =
-        <AsyncConnectionWrapper<AsyncPgConnection> as diesel::Connection>::establish(url)
-            .map_err(RepoError::unavailable)?;
+    let mut conn = connect_postgres(url)?;
     diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
         .execute(&mut conn)?;
     let applied = apply(&mut conn, POSTGRES)
@@ -122,7 +162,13 @@ mod tests {
             apply(&mut conn, SQLITE).unwrap().is_empty(),
             "second run applies nothing"
         );
+        assert!(super::pending(&mut conn, SQLITE).unwrap().is_empty());
         conn.revert_all_migrations(SQLITE).unwrap();
+        assert_eq!(
+            super::pending(&mut conn, SQLITE).unwrap().len(),
+            folder_names("sqlite").len(),
+            "all pending once reverted"
+        );
         assert_eq!(
             apply(&mut conn, SQLITE).unwrap().len(),
             folder_names("sqlite").len()

@@ -93,14 +93,10 @@ impl AuthService {
         UserService::new(self.inner.pool.clone(), self.inner.breaker.clone())
     }
 
-    /// Account administration sharing this service's pool, breaker, clock and limits.
+    /// Account administration sharing this service's pool, breaker, clock, limits and
+    /// hashing threads.
     pub fn admin(&self) -> AdminService {
-        let inner = &self.inner;
-        AdminService::new(
-            inner.pool.clone(),
-            inner.breaker.clone(),
-            inner.clock.clone(),
-        )
+        AdminService::new(self.clone())
     }
 
     /// How long a device token issued at sign-in is recognised.

@@ -153,6 +153,9 @@ pub enum AdminError {
     /// No account matches.
     #[error("no such user")]
     UnknownUser,
+    /// The new password breaks the rules (`set_password`).
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
     /// The infrastructure failed.
     #[error(transparent)]
     Fault(#[from] Fault),

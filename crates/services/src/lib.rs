@@ -71,7 +71,7 @@ mod throttle;
 mod tokens;
 mod users;
 
-pub use admin::{AdminService, Deactivated, Unlocked, UserRef};
+pub use admin::{AdminService, Deactivated, PasswordReset, Unlocked, UserRef};
 pub use audit::AuditEvent;
 pub use auth::{AuthDeps, AuthService};
 pub use config::AuthConfig;
