@@ -17,6 +17,8 @@ use crate::harness::{Instance, base_env, set};
 const CLIENTS: usize = 8;
 /// How long the load runs before the kill.
 const LOAD: Duration = Duration::from_secs(2);
+/// The longest the load may run while waiting for enough answers.
+const MAX_LOAD: Duration = Duration::from_secs(15);
 
 /// What the clients were told: accounts answered 201 and, per refresh chain, the refresh
 /// tokens answered 200 in order.
@@ -27,6 +29,11 @@ struct Ledger {
 }
 
 impl Ledger {
+    /// Enough answers to make the checks meaningful: several accounts and a rotated chain.
+    fn enough(&self) -> bool {
+        self.accounts.len() >= CLIENTS && self.chains.values().any(|tokens| tokens.len() > 2)
+    }
+
     fn chain(&mut self, refresh_token: &str) -> String {
         let sid = token_ids(refresh_token).sid;
         self.chains
@@ -61,7 +68,12 @@ async fn survives_sigkill_under_load(backend: Backend) {
     let workers: Vec<_> = (0..CLIENTS)
         .map(|worker| tokio::spawn(load(worker, first.url(""), ledger.clone(), stop.clone())))
         .collect();
+    // At least `LOAD`, and until there is something to check (a loaded machine is slow).
     tokio::time::sleep(LOAD).await;
+    let deadline = tokio::time::Instant::now() + MAX_LOAD;
+    while !ledger.lock().expect("ledger").enough() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     first.kill();
     stop.store(true, Ordering::SeqCst);
     for worker in workers {
@@ -71,11 +83,7 @@ async fn survives_sigkill_under_load(backend: Backend) {
         .expect("clients done")
         .into_inner()
         .expect("ledger");
-    assert!(
-        ledger.accounts.len() >= 2 && ledger.chains.values().any(|tokens| tokens.len() > 1),
-        "too little load to test: {} accounts, no refresh",
-        ledger.accounts.len()
-    );
+    assert!(ledger.enough(), "too little load to test: {ledger:?}");
 
     let second = Instance::start_ready(&env).await;
     let http = client::client();
