@@ -109,6 +109,7 @@ impl Application {
             db,
             pool,
         } = wire(&settings, passwords).await?;
+        open_connections(&pool).await;
         let upkeep = tokio::spawn(state.keys.clone().run_upkeep());
         let addr = settings.bind_address();
         let listener =
@@ -154,6 +155,23 @@ impl Application {
         self.pool.close();
         tracing::info!("stopped");
         result
+    }
+}
+
+/// Opens every connection of the pool here, on the runtime that outlives the HTTP workers.
+///
+/// A connection keeps working on the runtime it was opened on (the SQLite wrapper runs its
+/// blocking calls there, a PostgreSQL connection's driver task lives there). Opened lazily
+/// by an HTTP worker, it would die with that worker: on SIGTERM an idle worker stops at once,
+/// and the requests other workers are still draining would fail with 503 mid-way. A
+/// connection the pool replaces later (after an error) is opened by a worker again.
+async fn open_connections(pool: &DbPool) {
+    // Pings at once, each holding its connection until answered: the pool opens them all.
+    let max = pool.status().max_size;
+    let pings = futures::future::join_all((0..max).map(|_| pool.ping())).await;
+    let failed = pings.iter().filter(|ping| ping.is_err()).count();
+    if failed > 0 {
+        tracing::warn!(failed, "could not open every database connection at start");
     }
 }
 
