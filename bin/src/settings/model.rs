@@ -64,6 +64,16 @@ pub struct Settings {
     /// `DATABASE_STARTUP_TIMEOUT_SECONDS`: how long start-up waits for the database to answer;
     /// default 30 s, 0 tries once.
     pub database_startup_timeout: Duration,
+    /// `DATABASE_STATEMENT_TIMEOUT_MS`: PostgreSQL's `statement_timeout` on every connection,
+    /// so a hung query ends as a 503 instead of running into the request timeout; default
+    /// 3000 ms, `None` (0) for none. SQLite ignores it.
+    pub database_statement_timeout: Option<Duration>,
+    /// `DB_BREAKER_FAILURES`: consecutive database failures that open the circuit breaker;
+    /// default 5.
+    pub db_breaker_failures: u32,
+    /// `DB_BREAKER_RECOVERY_SECONDS`: how long the open breaker refuses database calls before
+    /// one trial call may probe the database; default 10 s.
+    pub db_breaker_recovery: Duration,
     /// `JWT_SECRET_KEY`: at least 32 bytes, or `None` to use a generated key (see
     /// [`Settings::resolve_jwt_secret`]).
     pub jwt_secret_key: Option<SecretString>,
@@ -167,6 +177,9 @@ impl Settings {
             database_max_connections: None,
             database_acquire_timeout: Duration::from_secs(5),
             database_startup_timeout: Duration::from_secs(30),
+            database_statement_timeout: Some(Duration::from_millis(3000)),
+            db_breaker_failures: 5,
+            db_breaker_recovery: Duration::from_secs(10),
             jwt_secret_key: None,
             jwt_algorithm: JwtAlgorithm::HS256,
             jwt_previous_secret_keys: Vec::new(),
@@ -238,6 +251,12 @@ impl fmt::Debug for Settings {
             .field("database_max_connections", &self.database_max_connections)
             .field("database_acquire_timeout", &self.database_acquire_timeout)
             .field("database_startup_timeout", &self.database_startup_timeout)
+            .field(
+                "database_statement_timeout",
+                &self.database_statement_timeout,
+            )
+            .field("db_breaker_failures", &self.db_breaker_failures)
+            .field("db_breaker_recovery", &self.db_breaker_recovery)
             .field("jwt_secret_key", &self.jwt_secret_key)
             .field("jwt_previous_secret_keys", &self.jwt_previous_secret_keys)
             .field("jwt_key_encryption_key", &self.jwt_key_encryption_key)
