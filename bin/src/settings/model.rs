@@ -177,7 +177,7 @@ impl Settings {
             database_max_connections: None,
             database_acquire_timeout: Duration::from_secs(5),
             database_startup_timeout: Duration::from_secs(30),
-            database_statement_timeout: Some(Duration::from_millis(3000)),
+            database_statement_timeout: Some(Duration::from_secs(3)),
             db_breaker_failures: 5,
             db_breaker_recovery: Duration::from_secs(10),
             jwt_secret_key: None,

@@ -20,10 +20,7 @@ fn the_breaker_and_statement_timeout_defaults_are_documented_ones() {
     let s = load(&[]).unwrap();
     assert_eq!(s.db_breaker_failures, 5);
     assert_eq!(s.db_breaker_recovery, Duration::from_secs(10));
-    assert_eq!(
-        s.database_statement_timeout,
-        Some(Duration::from_millis(3000))
-    );
+    assert_eq!(s.database_statement_timeout, Some(Duration::from_secs(3)));
 }
 
 #[test]
