@@ -102,11 +102,10 @@ impl Traffic {
         for task in self.tasks {
             task.await.expect("a traffic task did not panic");
         }
-        let all = samples
+        samples
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .clone();
-        all
+            .clone()
     }
 }
 
