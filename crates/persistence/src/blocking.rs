@@ -135,7 +135,7 @@ mod tests {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
-        let answer = runtime.block_on(BlockingPool.spawn_blocking(|| 42));
+        let answer = runtime.block_on(async { BlockingPool.spawn_blocking(|| 42).await });
         assert_eq!(answer.unwrap(), 42);
     }
 }
