@@ -23,6 +23,8 @@ pub struct ApiError {
     code: ErrorCode,
     fields: Vec<FieldError>,
     retry_after: Option<Duration>,
+    /// A safe detail more precise than the code's default, if any.
+    detail: Option<Cow<'static, str>>,
     cause: Option<BoxError>,
 }
 
@@ -33,8 +35,17 @@ impl ApiError {
             code,
             fields: Vec::new(),
             retry_after: None,
+            detail: None,
             cause: None,
         }
+    }
+
+    /// The same failure told with `detail`, which must be safe for any client to read (never
+    /// a cause's text).
+    #[must_use]
+    pub fn with_detail(mut self, detail: impl Into<Cow<'static, str>>) -> Self {
+        self.detail = Some(detail.into());
+        self
     }
 
     /// A 400 naming the failing fields.
@@ -68,7 +79,9 @@ impl ApiError {
 
     /// The safe, client-facing message.
     pub fn detail(&self) -> Cow<'static, str> {
-        if self.fields.is_empty() {
+        if let Some(detail) = &self.detail {
+            detail.clone()
+        } else if self.fields.is_empty() {
             Cow::Borrowed(self.code.default_detail())
         } else {
             Cow::Owned(auth_errors::join_fields(&self.fields))
@@ -77,11 +90,15 @@ impl ApiError {
 
     /// The envelope, as seen by request `request_id` at `at`.
     pub fn body(&self, request_id: &str, at: time::OffsetDateTime) -> ErrorBody {
-        if self.code == ErrorCode::ValidationError {
+        let mut body = if self.code == ErrorCode::ValidationError {
             ErrorBody::validation(self.fields.clone(), request_id, at)
         } else {
             ErrorBody::from_code(self.code, request_id, at)
+        };
+        if let Some(detail) = &self.detail {
+            body.detail = detail.clone().into_owned();
         }
+        body
     }
 }
 

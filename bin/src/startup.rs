@@ -138,6 +138,13 @@ impl Application {
         self.port
     }
 
+    /// The pool the services use, so tests can check its connections come back after a
+    /// fault. Only with the `test-support` feature.
+    #[cfg(feature = "test-support")]
+    pub fn pool(&self) -> DbPool {
+        self.pool.clone()
+    }
+
     /// A handle to stop the server (gracefully with `stop(true)`).
     pub fn handle(&self) -> ServerHandle {
         self.server.handle()
@@ -197,7 +204,7 @@ pub struct Wiring {
 pub async fn wire(settings: &Settings, passwords: PasswordConfig) -> Result<Wiring, StartupError> {
     let (db, pool) = database(settings).await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let breaker = database_breaker();
+    let breaker = database_breaker(settings);
     let keys = key_service(settings, &pool, &breaker, &clock)?;
     // The first key (EdDSA, ES256) is made and every published key loaded before serving.
     keys.upkeep().await?;
@@ -316,13 +323,17 @@ fn key_service(
 pub async fn keys_service(settings: &Settings) -> Result<(KeyService, DbPool), StartupError> {
     let (_, pool) = database(settings).await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let keys = key_service(settings, &pool, &database_breaker(), &clock)?;
+    let keys = key_service(settings, &pool, &database_breaker(settings), &clock)?;
     Ok((keys, pool))
 }
 
-/// The breaker every database call of the services goes through.
-fn database_breaker() -> Arc<CircuitBreaker> {
-    Arc::new(CircuitBreaker::new("database", BreakerConfig::default()))
+/// The breaker every database call of the services goes through (`DB_BREAKER_*`).
+fn database_breaker(settings: &Settings) -> Arc<CircuitBreaker> {
+    let config = BreakerConfig {
+        failure_threshold: settings.db_breaker_failures,
+        recovery_timeout: settings.db_breaker_recovery,
+    };
+    Arc::new(CircuitBreaker::new("database", config))
 }
 
 /// Waits for the database, migrates it and builds the administration service with the
@@ -353,7 +364,7 @@ pub async fn admin_service(settings: &Settings) -> Result<(AdminService, DbPool)
         settings,
         password_config(settings),
         &pool,
-        database_breaker(),
+        database_breaker(settings),
         clock,
         tokens,
     )?;
@@ -375,6 +386,9 @@ pub async fn database(settings: &Settings) -> Result<(DbConfig, DbPool), Startup
 
 fn db_config(settings: &Settings) -> DbConfig {
     let mut db = settings.database.clone();
+    if let Some(timeout) = settings.database_statement_timeout {
+        db = db.with_statement_timeout(timeout);
+    }
     db.acquire_timeout = settings.database_acquire_timeout;
     if let Some(max) = settings.database_max_connections {
         db.max_connections = max;

@@ -11,6 +11,8 @@
 //!   decoded strictly.
 //! - [`assert_error`], [`assert_timestamp`], [`assert_wire_time`]: the contract's error
 //!   envelope and time format.
+//! - [`FaultyProxy`]: a TCP relay to PostgreSQL that a test cuts or slows down ([`Link`]).
+//! - [`Traffic`]: steady mixed requests from a few tasks, each answer timed ([`Sample`]).
 //! - [`api_test!`]: one test per backend (SQLite always; PostgreSQL with `TEST_DATABASE_URL`,
 //!   reported as ignored without it).
 //!
@@ -38,16 +40,20 @@
 
 mod assert;
 mod macros;
+mod proxy;
 mod reply;
 mod server;
 mod session;
+mod traffic;
 mod user;
 
 pub use assert::{assert_error, assert_json, assert_timestamp, assert_wire_time};
 pub use macros::run;
+pub use proxy::{FaultyProxy, Link};
 pub use reply::Reply;
 pub use server::TestServer;
 pub use session::{Session, Sessions};
+pub use traffic::{Sample, Traffic, percentile};
 pub use user::{PASSWORD, TestUser, Tokens, User};
 
 /// The per-test database, re-exported for [`api_test!`] bodies.

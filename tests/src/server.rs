@@ -6,6 +6,7 @@ use std::time::Duration;
 use actix_web::dev::ServerHandle;
 use actix_web::rt::task::JoinHandle;
 use auth_crypto::PasswordConfig;
+use auth_persistence::DbPool;
 use auth_persistence::test_support::TestDb;
 use auth_service::settings::Settings;
 use auth_service::startup::Application;
@@ -28,6 +29,7 @@ pub struct TestServer {
     base_url: String,
     client: reqwest::Client,
     running: Option<Running>,
+    pool: Option<DbPool>,
 }
 
 struct Running {
@@ -56,12 +58,14 @@ impl TestServer {
             .await
             .expect("the server starts");
         let port = app.port();
+        let pool = app.pool();
         let handle = app.handle();
         let task = actix_web::rt::spawn(app.run_until_stopped());
         Self {
             base_url: format!("http://127.0.0.1:{port}"),
             client: client(),
             running: Some(Running { handle, task }),
+            pool: Some(pool),
         }
     }
 
@@ -74,6 +78,7 @@ impl TestServer {
             base_url: base_url.trim_end_matches('/').to_owned(),
             client: client(),
             running: None,
+            pool: None,
         })
     }
 
@@ -90,6 +95,17 @@ impl TestServer {
     /// The client (no proxy, no redirects followed, a timeout per request).
     pub fn client(&self) -> &reqwest::Client {
         &self.client
+    }
+
+    /// The database pool of a spawned server (its services' own, not the test's).
+    ///
+    /// # Panics
+    ///
+    /// For a remote deployment (`APP_BASE_URL`), whose pool is out of reach.
+    pub fn pool(&self) -> &DbPool {
+        self.pool
+            .as_ref()
+            .expect("a spawned server, not a remote deployment")
     }
 
     /// Sends `request` and reads the response.

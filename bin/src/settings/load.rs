@@ -112,7 +112,20 @@ fn load_database<F: Lookup>(env: &Env<F>, s: &mut Settings) -> Result<(), Config
         &mut s.database_startup_timeout,
         seconds(0..=86_400),
     )?;
-    env.set("MIGRATE_ON_START", &mut s.migrate_on_start, parse::boolean)
+    env.set("MIGRATE_ON_START", &mut s.migrate_on_start, parse::boolean)?;
+    env.set(
+        "DATABASE_STATEMENT_TIMEOUT_MS",
+        &mut s.database_statement_timeout,
+        |t| int_in(t, 0..=3_600_000).map(|ms| (ms > 0).then(|| Duration::from_millis(ms))),
+    )?;
+    env.set("DB_BREAKER_FAILURES", &mut s.db_breaker_failures, |t| {
+        int_in(t, 1..=1000)
+    })?;
+    env.set(
+        "DB_BREAKER_RECOVERY_SECONDS",
+        &mut s.db_breaker_recovery,
+        seconds(1..=3600),
+    )
 }
 
 /// `JWT_*`, token and session lifetimes, the session limit, `PASSWORD_HASH_SCHEME` and

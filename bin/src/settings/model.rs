@@ -68,6 +68,16 @@ pub struct Settings {
     /// starts; default true. When false, `auth-service migrate` applies them, and a start
     /// with migrations pending is refused.
     pub migrate_on_start: bool,
+    /// `DATABASE_STATEMENT_TIMEOUT_MS`: PostgreSQL's `statement_timeout` on every connection,
+    /// so a hung query ends as a 503 instead of running into the request timeout; default
+    /// 3000 ms, `None` (0) for none. SQLite ignores it.
+    pub database_statement_timeout: Option<Duration>,
+    /// `DB_BREAKER_FAILURES`: consecutive database failures that open the circuit breaker;
+    /// default 5.
+    pub db_breaker_failures: u32,
+    /// `DB_BREAKER_RECOVERY_SECONDS`: how long the open breaker refuses database calls before
+    /// one trial call may probe the database; default 10 s.
+    pub db_breaker_recovery: Duration,
     /// `JWT_SECRET_KEY`: at least 32 bytes, or `None` to use a generated key (see
     /// [`Settings::resolve_jwt_secret`]).
     pub jwt_secret_key: Option<SecretString>,
@@ -172,6 +182,9 @@ impl Settings {
             database_acquire_timeout: Duration::from_secs(5),
             database_startup_timeout: Duration::from_secs(30),
             migrate_on_start: true,
+            database_statement_timeout: Some(Duration::from_secs(3)),
+            db_breaker_failures: 5,
+            db_breaker_recovery: Duration::from_secs(10),
             jwt_secret_key: None,
             jwt_algorithm: JwtAlgorithm::HS256,
             jwt_previous_secret_keys: Vec::new(),
@@ -244,6 +257,12 @@ impl fmt::Debug for Settings {
             .field("database_acquire_timeout", &self.database_acquire_timeout)
             .field("database_startup_timeout", &self.database_startup_timeout)
             .field("migrate_on_start", &self.migrate_on_start)
+            .field(
+                "database_statement_timeout",
+                &self.database_statement_timeout,
+            )
+            .field("db_breaker_failures", &self.db_breaker_failures)
+            .field("db_breaker_recovery", &self.db_breaker_recovery)
             .field("jwt_secret_key", &self.jwt_secret_key)
             .field("jwt_previous_secret_keys", &self.jwt_previous_secret_keys)
             .field("jwt_key_encryption_key", &self.jwt_key_encryption_key)

@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use crate::{RepoError, redact_url};
 
+mod statement_timeout;
+
 /// The database engine a URL names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

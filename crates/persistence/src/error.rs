@@ -20,7 +20,9 @@ pub enum RepoError {
     /// The row does not exist, or a row it refers to is gone.
     #[error("row not found")]
     NotFound,
-    /// The database cannot be reached: connection refused or closed, pool timeout, lock timeout.
+    /// The database cannot be reached or cannot work: connection refused or closed, pool
+    /// timeout, lock or busy timeout, a statement cancelled by PostgreSQL's
+    /// `statement_timeout` (SQLSTATE 57014), a full disk.
     #[error("database unavailable")]
     Unavailable(#[source] BoxError),
     /// The database answered with an unexpected error.
@@ -55,29 +57,45 @@ impl From<DieselError> for RepoError {
                 Self::NotFound
             }
             DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => Self::Conflict,
-            DieselError::DatabaseError(
-                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
-                _,
-            )
-            | DieselError::BrokenTransactionManager => Self::unavailable(err),
-            // SQLite reports an exhausted busy timeout, and PostgreSQL a server going away, as
-            // generic errors.
-            DieselError::DatabaseError(_, ref info) if is_unavailable(info.message()) => {
-                Self::unavailable(err)
-            }
+            ref outage if signals_outage(outage) => Self::unavailable(err),
             other => Self::Database(other),
         }
     }
 }
 
+/// Whether `err` says the database is unreachable or cannot work right now, rather than that
+/// it refused this request's data.
+fn signals_outage(err: &DieselError) -> bool {
+    match err {
+        DieselError::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            _,
+        )
+        | DieselError::BrokenTransactionManager => true,
+        // SQLite reports an exhausted busy timeout or a full disk, and PostgreSQL a server
+        // going away or a statement cancelled by its timeout, as generic errors: the driver
+        // keeps the SQLSTATE to itself, so the (English) message is what is left.
+        DieselError::DatabaseError(_, info) => is_unavailable(info.message()),
+        // A commit lost with its connection fails, and so does the rollback after it.
+        DieselError::RollbackErrorOnCommit {
+            commit_error,
+            rollback_error,
+        } => signals_outage(commit_error) || signals_outage(rollback_error),
+        _ => false,
+    }
+}
+
 fn is_unavailable(message: &str) -> bool {
-    const SIGNS: [&str; 6] = [
+    const SIGNS: [&str; 8] = [
         "database is locked",
         "database is busy",
+        "database or disk is full",
         "terminating connection",
         "connection closed",
         "the database system is shutting down",
         "too many clients",
+        // 57014 (statement timeout, cancel request) and 55P03 (lock timeout).
+        "canceling statement due to",
     ];
     SIGNS.iter().any(|sign| message.contains(sign))
 }
@@ -115,6 +133,34 @@ mod tests {
                 DatabaseErrorKind::Unknown,
                 "FATAL: terminating connection due to administrator command",
             ),
+        ] {
+            let err = RepoError::from(err);
+            assert!(matches!(err, RepoError::Unavailable(_)), "{err:?}");
+            assert!(err.is_outage());
+        }
+    }
+
+    #[test]
+    fn a_commit_lost_with_its_connection_is_an_outage() {
+        let err = RepoError::from(DieselError::RollbackErrorOnCommit {
+            commit_error: Box::new(db_error(DatabaseErrorKind::UnableToSendCommand, "closed")),
+            rollback_error: Box::new(db_error(DatabaseErrorKind::ClosedConnection, "closed")),
+        });
+        assert!(err.is_outage(), "{err:?}");
+    }
+
+    #[test]
+    fn cancelled_statements_and_a_full_disk_are_outages() {
+        for err in [
+            db_error(
+                DatabaseErrorKind::Unknown,
+                "canceling statement due to statement timeout",
+            ),
+            db_error(
+                DatabaseErrorKind::Unknown,
+                "canceling statement due to lock timeout",
+            ),
+            db_error(DatabaseErrorKind::Unknown, "database or disk is full"),
         ] {
             let err = RepoError::from(err);
             assert!(matches!(err, RepoError::Unavailable(_)), "{err:?}");

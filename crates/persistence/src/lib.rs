@@ -42,6 +42,7 @@
 
 pub mod accounts;
 pub mod audit;
+mod blocking;
 mod config;
 mod conn;
 mod db_time;

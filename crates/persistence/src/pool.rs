@@ -1,11 +1,9 @@
 //! The connection pool: one type for both backends, picked by the URL at run time.
 
-use diesel::SqliteConnection;
 use diesel_async::pooled_connection::deadpool::Pool;
 use diesel_async::pooled_connection::{
     AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
 };
-use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use futures::FutureExt as _;
 use std::sync::Arc;
@@ -198,7 +196,7 @@ async fn establish_sqlite(path: String, busy_ms: u128) -> diesel::ConnectionResu
     crate::config::create_sqlite_file_at(&path).map_err(|e| {
         diesel::ConnectionError::BadConnection(format!("cannot create the SQLite file: {e}"))
     })?;
-    let mut conn = SyncConnectionWrapper::<SqliteConnection>::establish(&path).await?;
+    let mut conn = SqliteConn::establish(&path).await?;
     let pragmas = format!(
         "PRAGMA busy_timeout = {busy_ms}; PRAGMA journal_mode = WAL; \
          PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"

@@ -28,6 +28,10 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncC
 
 use crate::{DbConfig, DbPool, run_migrations};
 
+mod faults;
+
+pub use faults::{HeldLock, on_every_connection};
+
 /// Names of per-test PostgreSQL databases start with this.
 const PREFIX: &str = "authtest_";
 /// Leftover test databases older than this are dropped.

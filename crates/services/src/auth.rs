@@ -8,7 +8,7 @@ use auth_persistence::DbPool;
 use auth_persistence::devices::NewDevice;
 use auth_persistence::sessions::{self, Client, NewSession, SessionRecord};
 use auth_persistence::users::NewUser;
-use auth_resilience::{CircuitBreaker, CircuitState};
+use auth_resilience::{BreakerSnapshot, CircuitBreaker};
 use secrecy::{ExposeSecret as _, SecretString};
 use time::OffsetDateTime;
 
@@ -109,9 +109,9 @@ impl AuthService {
         self.inner.config.password_min_length
     }
 
-    /// The state of the breaker guarding the database.
-    pub fn database_breaker(&self) -> CircuitState {
-        self.inner.breaker.state()
+    /// The state and counters of the breaker guarding the database, for readiness probes.
+    pub fn database_breaker(&self) -> BreakerSnapshot {
+        self.inner.breaker.snapshot()
     }
 
     /// Checks that the database answers, for readiness probes (outside the breaker, so a

@@ -4,4 +4,5 @@
 mod env_example;
 mod load;
 mod parse;
+mod resilience;
 mod secret_key;
