@@ -7,7 +7,9 @@
 
 use std::fmt;
 
-use auth_services::{AdminService, Fault, RequestContext, UserId, UserRef};
+use auth_services::{
+    AdminService, Fault, Purged, RequestContext, RetentionService, UserId, UserRef,
+};
 
 use crate::cli::AdminCommand;
 use crate::error::chain;
@@ -108,6 +110,8 @@ pub enum Outcome {
         /// The account's username.
         username: String,
     },
+    /// Expired rows were deleted (`None`: another replica was purging; nothing was done).
+    Purged(Option<Purged>),
 }
 
 impl fmt::Display for Outcome {
@@ -129,6 +133,12 @@ impl fmt::Display for Outcome {
                 )
             }
             Self::Activated { id, username } => write!(f, "activated user {id} ({username})"),
+            Self::Purged(None) => write!(f, "another instance is purging; nothing deleted"),
+            Self::Purged(Some(p)) => write!(
+                f,
+                "purged sessions={} device_tokens={} throttles={} audit_events={}",
+                p.sessions, p.device_tokens, p.throttles, p.audit_events
+            ),
             Self::Unlocked {
                 id,
                 username,
@@ -196,6 +206,15 @@ pub async fn unlock(admin: &AdminService, who: &UserRef) -> Result<Outcome, Admi
     })
 }
 
+/// Deletes every expired row now, as the server's periodic purge does.
+///
+/// # Errors
+///
+/// [`AdminError::Failed`] when the database fails (batches already deleted stay deleted).
+pub async fn purge(retention: &RetentionService) -> Result<Outcome, AdminError> {
+    Ok(Outcome::Purged(retention.purge().await?))
+}
+
 /// Runs `command` on the database of `settings` (migrated first, as the server does), with
 /// the server's own breaker settings.
 ///
@@ -209,6 +228,7 @@ pub async fn run(settings: &Settings, command: &AdminCommand) -> Result<Outcome,
         AdminCommand::Deactivate { user } => deactivate(&admin, user).await,
         AdminCommand::Activate { user } => activate(&admin, user).await,
         AdminCommand::Unlock { user } => unlock(&admin, user).await,
+        AdminCommand::Purge => purge(&startup::retention_service(settings, &pool)).await,
     };
     pool.close();
     outcome

@@ -13,7 +13,7 @@ use auth_persistence::{DbConfig, DbPool, RepoError, run_migrations};
 use auth_resilience::{BreakerConfig, CircuitBreaker, RetryPolicy, retry};
 use auth_services::{
     AdminService, AuthConfig, AuthDeps, AuthService, KeyConfig, KeyService, KeysError,
-    ThrottleConfig,
+    RetentionConfig, RetentionService, ThrottleConfig,
 };
 use secrecy::SecretString;
 
@@ -62,6 +62,8 @@ pub struct Application {
     server: Server,
     pool: DbPool,
     upkeep: tokio::task::JoinHandle<()>,
+    /// The periodic purge, when `RETENTION_INTERVAL_SECONDS` is not 0.
+    purge: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Application {
@@ -105,8 +107,11 @@ impl Application {
             http,
             db,
             pool,
+            retention,
         } = wire(&settings, passwords).await?;
         let upkeep = tokio::spawn(state.keys.clone().run_upkeep());
+        let purge = (!settings.retention_interval.is_zero())
+            .then(|| tokio::spawn(purge_every(retention, settings.retention_interval)));
         let addr = settings.bind_address();
         let listener =
             TcpListener::bind(addr).map_err(|source| StartupError::Bind { addr, source })?;
@@ -126,6 +131,7 @@ impl Application {
             server,
             pool,
             upkeep,
+            purge,
         })
     }
 
@@ -148,6 +154,9 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
         self.upkeep.abort();
+        if let Some(purge) = self.purge {
+            purge.abort();
+        }
         self.pool.close();
         tracing::info!("stopped");
         result
@@ -166,6 +175,8 @@ pub struct Wiring {
     pub db: DbConfig,
     /// The pool the services use, closed when the server stops.
     pub pool: DbPool,
+    /// Deletes expired rows; the server runs it every `RETENTION_INTERVAL_SECONDS`.
+    pub retention: RetentionService,
 }
 
 /// Waits for the database, migrates it and builds the services.
@@ -205,11 +216,13 @@ pub async fn wire(settings: &Settings, passwords: PasswordConfig) -> Result<Wiri
             max_sessions_per_user: settings.max_sessions_per_user,
             throttle: ThrottleConfig {
                 enabled: settings.rate_limit_enabled,
+                key_secret: settings.resolve_throttle_key()?,
                 ..settings.throttle.clone()
             },
         },
     })
     .map_err(StartupError::Hashing)?;
+    let retention = retention_service(settings, &pool);
     let trusted_proxies = settings.trusted_proxies.clone().into();
     Ok(Wiring {
         state: AppState {
@@ -220,7 +233,53 @@ pub async fn wire(settings: &Settings, passwords: PasswordConfig) -> Result<Wiri
         http: http_config(settings),
         db,
         pool,
+        retention,
     })
+}
+
+/// The purge over `pool` with the settings' lifetimes: sessions go once their longest-lived
+/// token has expired, counters after `RATE_LIMIT_ACCOUNT_RESET_SECONDS` (never before a window
+/// of theirs could still count), audit events after `AUDIT_RETENTION_DAYS` (0: never).
+pub fn retention_service(settings: &Settings, pool: &DbPool) -> RetentionService {
+    let t = &settings.throttle;
+    let config = RetentionConfig {
+        token_lifetime: settings.access_token_ttl.max(settings.refresh_token_ttl),
+        counter_reset: t
+            .account_reset
+            .max(t.ip_account_window)
+            .max(t.ip_budget_window),
+        audit_retention: (settings.audit_retention_days > 0)
+            .then(|| time::Duration::days(settings.audit_retention_days.into())),
+        ..RetentionConfig::default()
+    };
+    RetentionService::new(
+        pool.clone(),
+        database_breaker(),
+        Arc::new(SystemClock),
+        config,
+    )
+}
+
+/// Purges every `every`, the first time one interval after start. A round another replica
+/// is running is skipped; a failed round is logged and the next one tries again.
+async fn purge_every(retention: RetentionService, every: std::time::Duration) {
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match retention.purge().await {
+            Ok(Some(purged)) if purged.total() > 0 => tracing::info!(
+                sessions = purged.sessions,
+                device_tokens = purged.device_tokens,
+                throttles = purged.throttles,
+                audit_events = purged.audit_events,
+                "purged expired rows"
+            ),
+            Ok(Some(_)) => {}
+            Ok(None) => tracing::debug!("purge skipped: another replica is purging"),
+            Err(err) => tracing::warn!(error = %chain(&err), "purge failed"),
+        }
+    }
 }
 
 /// The token codec and the service keeping its signing keys, from the `JWT_*` settings.

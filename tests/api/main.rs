@@ -14,3 +14,4 @@ mod me;
 mod refresh;
 mod register;
 mod request_id;
+mod retention;

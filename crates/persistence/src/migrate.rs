@@ -26,11 +26,17 @@ const MIGRATION_LOCK_KEY: i64 = 0x0061_7574_686d_6967; // "authmig"
 ///
 /// [`RepoError::Unavailable`] when the database cannot be reached, [`RepoError::Migration`]
 /// when a migration fails (the failed one is rolled back), also when two stored emails are the
-/// same once normalised (the message names their ids; nothing is changed).
+/// same once normalised (the message names their ids; nothing is changed); [`RepoError::Tls`]
+/// when the TLS handshake `sslmode` asks for fails.
 pub async fn run_migrations(config: &DbConfig) -> Result<Vec<String>, RepoError> {
     let config = config.clone();
     tokio::task::spawn_blocking(move || match config.backend() {
-        Backend::Postgres => migrate_postgres(config.url()),
+        Backend::Postgres => {
+            // The wrapper blocks on this runtime's handle, as the connection is opened here.
+            let conn = tokio::runtime::Handle::current()
+                .block_on(crate::pg::connect(config.postgres_target()?))?;
+            migrate_postgres(AsyncConnectionWrapper::from(conn))
+        }
         Backend::Sqlite => {
             // Migrations open the database first: create it owner-only before SQLite does.
             config
@@ -43,10 +49,9 @@ pub async fn run_migrations(config: &DbConfig) -> Result<Vec<String>, RepoError>
     .map_err(RepoError::unavailable)?
 }
 
-fn migrate_postgres(url: &str) -> Result<Vec<String>, RepoError> {
-    let mut conn =
-        <AsyncConnectionWrapper<AsyncPgConnection> as diesel::Connection>::establish(url)
-            .map_err(RepoError::unavailable)?;
+fn migrate_postgres(
+    mut conn: AsyncConnectionWrapper<AsyncPgConnection>,
+) -> Result<Vec<String>, RepoError> {
     diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
         .execute(&mut conn)?;
     let applied = apply(&mut conn, POSTGRES)
