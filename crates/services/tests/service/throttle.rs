@@ -185,10 +185,12 @@ db_test!(async fn address_budgets_refuse_past_the_limit(db) {
 });
 
 db_test!(async fn two_service_instances_on_one_database_share_one_limit(db) {
-    let first = service_with(db.pool().clone(), clock(), AuthConfig::default());
+    // One configuration, so one throttle-key secret, as every replica must share.
+    let shared = AuthConfig::default();
+    let first = service_with(db.pool().clone(), clock(), shared.clone());
     // Its own pool, as a second process would have.
     let pool = auth_persistence::DbPool::new(db.config()).unwrap();
-    let second = service_with(pool, clock(), AuthConfig::default());
+    let second = service_with(pool, clock(), shared);
     register(&first).await;
     for n in 0..5 {
         let instance = if n % 2 == 0 { &first } else { &second };
