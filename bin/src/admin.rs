@@ -10,7 +10,10 @@
 use std::fmt;
 use std::io::{BufRead, IsTerminal as _};
 
-use auth_services::{AdminService, Fault, Invalid, RequestContext, Session, UserId, UserRef};
+use auth_services::{
+    AdminService, Fault, Invalid, Purged, RequestContext, RetentionService, Session, UserId,
+    UserRef,
+};
 use secrecy::SecretString;
 use time::format_description::well_known::Rfc3339;
 
@@ -155,6 +158,8 @@ pub enum Outcome {
         /// How many sessions were open and are now revoked.
         sessions_revoked: usize,
     },
+    /// Expired rows were deleted (`None`: another replica was purging; nothing was done).
+    Purged(Option<Purged>),
 }
 
 /// `1 session`, `2 sessions`.
@@ -197,6 +202,12 @@ impl fmt::Display for Outcome {
                 )
             }
             Self::Activated { id, username } => write!(f, "activated user {id} ({username})"),
+            Self::Purged(None) => write!(f, "another instance is purging; nothing deleted"),
+            Self::Purged(Some(p)) => write!(
+                f,
+                "purged sessions={} device_tokens={} throttles={} audit_events={}",
+                p.sessions, p.device_tokens, p.throttles, p.audit_events
+            ),
             Self::Unlocked {
                 id,
                 username,
@@ -379,6 +390,15 @@ fn password_from_stdin() -> Result<SecretString, AdminError> {
     }
 }
 
+/// Deletes every expired row now, as the server's periodic purge does.
+///
+/// # Errors
+///
+/// [`AdminError::Failed`] when the database fails (batches already deleted stay deleted).
+pub async fn purge(retention: &RetentionService) -> Result<Outcome, AdminError> {
+    Ok(Outcome::Purged(retention.purge().await?))
+}
+
 /// Runs `command` on the database of `settings` (migrated first, as the server does, unless
 /// `MIGRATE_ON_START=false`), with the server's own rules. `set-password` reads the new
 /// password from standard input first.
@@ -403,6 +423,7 @@ pub async fn run(settings: &Settings, command: &AdminCommand) -> Result<Outcome,
             Some(password) => set_password(&admin, user, password).await,
             None => Err(AdminError::Input("no password given".to_owned())),
         },
+        AdminCommand::Purge => purge(&startup::retention_service(settings, &pool)).await,
     };
     pool.close();
     outcome

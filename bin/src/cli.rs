@@ -116,6 +116,9 @@ pub enum AdminCommand {
         #[arg(value_name = "USER", value_parser = parse_user)]
         user: UserRef,
     },
+    /// Delete expired sessions and device tokens, idle throttle counters and audit events
+    /// past `AUDIT_RETENTION_DAYS` now, and print how many rows went per table.
+    Purge,
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use auth_persistence::{DbConfig, DbPool, RepoError, pending_migrations, run_migr
 use auth_resilience::{BreakerConfig, CircuitBreaker, RetryPolicy, retry};
 use auth_services::{
     AdminService, AuthConfig, AuthDeps, AuthService, KeyConfig, KeyService, KeysError,
-    ThrottleConfig,
+    RetentionConfig, RetentionService, ThrottleConfig, ThrottleKeySecret,
 };
 use secrecy::SecretString;
 
@@ -70,6 +70,8 @@ pub struct Application {
     server: Server,
     pool: DbPool,
     upkeep: tokio::task::JoinHandle<()>,
+    /// The periodic purge, when `RETENTION_INTERVAL_SECONDS` is not 0.
+    purge: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Application {
@@ -108,9 +110,12 @@ impl Application {
             http,
             db,
             pool,
+            retention,
         } = wire(&settings, passwords).await?;
         open_connections(&pool).await;
         let upkeep = tokio::spawn(state.keys.clone().run_upkeep());
+        let purge = (!settings.retention_interval.is_zero())
+            .then(|| tokio::spawn(purge_every(retention, settings.retention_interval)));
         let addr = settings.bind_address();
         let listener =
             TcpListener::bind(addr).map_err(|source| StartupError::Bind { addr, source })?;
@@ -130,6 +135,7 @@ impl Application {
             server,
             pool,
             upkeep,
+            purge,
         })
     }
 
@@ -159,6 +165,9 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
         self.upkeep.abort();
+        if let Some(purge) = self.purge {
+            purge.abort();
+        }
         self.pool.close();
         tracing::info!("stopped");
         result
@@ -194,6 +203,8 @@ pub struct Wiring {
     pub db: DbConfig,
     /// The pool the services use, closed when the server stops.
     pub pool: DbPool,
+    /// Deletes expired rows; the server runs it every `RETENTION_INTERVAL_SECONDS`.
+    pub retention: RetentionService,
 }
 
 /// Waits for the database, migrates it and builds the services.
@@ -218,7 +229,16 @@ pub async fn wire(settings: &Settings, passwords: PasswordConfig) -> Result<Wiri
         hashing.threads,
         passwords.argon2.m_cost_kib.div_ceil(1024),
     );
-    let auth = auth_service(settings, passwords, &pool, breaker, clock, keys.codec())?;
+    let throttle_key = settings.resolve_throttle_key()?;
+    let auth = auth_service(
+        settings,
+        passwords,
+        &pool,
+        (breaker, clock),
+        keys.codec(),
+        throttle_key,
+    )?;
+    let retention = retention_service(settings, &pool);
     let trusted_proxies = settings.trusted_proxies.clone().into();
     Ok(Wiring {
         state: AppState {
@@ -229,17 +249,19 @@ pub async fn wire(settings: &Settings, passwords: PasswordConfig) -> Result<Wiri
         http: http_config(settings),
         db,
         pool,
+        retention,
     })
 }
 
-/// The services' rules, from the settings, on `pool`.
+/// The services' rules, from the settings, on `pool`, keying throttle counters with
+/// `key_secret`.
 fn auth_service(
     settings: &Settings,
     passwords: PasswordConfig,
     pool: &DbPool,
-    breaker: Arc<CircuitBreaker>,
-    clock: Arc<dyn Clock>,
+    (breaker, clock): (Arc<CircuitBreaker>, Arc<dyn Clock>),
     tokens: TokenCodec,
+    key_secret: ThrottleKeySecret,
 ) -> Result<AuthService, StartupError> {
     AuthService::new(AuthDeps {
         pool: pool.clone(),
@@ -256,6 +278,7 @@ fn auth_service(
             max_sessions_per_user: settings.max_sessions_per_user,
             throttle: ThrottleConfig {
                 enabled: settings.rate_limit_enabled,
+                key_secret,
                 ..settings.throttle.clone()
             },
         },
@@ -271,6 +294,51 @@ fn password_config(settings: &Settings) -> PasswordConfig {
         argon2: settings.argon2,
         max_stored_m_cost_kib: settings.hashing_max_memory_kib,
         ..PasswordConfig::default()
+    }
+}
+
+/// The purge over `pool` with the settings' lifetimes: sessions go once their longest-lived
+/// token has expired, counters after `RATE_LIMIT_ACCOUNT_RESET_SECONDS` (never before a window
+/// of theirs could still count), audit events after `AUDIT_RETENTION_DAYS` (0: never).
+pub fn retention_service(settings: &Settings, pool: &DbPool) -> RetentionService {
+    let t = &settings.throttle;
+    let config = RetentionConfig {
+        token_lifetime: settings.access_token_ttl.max(settings.refresh_token_ttl),
+        counter_reset: t
+            .account_reset
+            .max(t.ip_account_window)
+            .max(t.ip_budget_window),
+        audit_retention: (settings.audit_retention_days > 0)
+            .then(|| time::Duration::days(settings.audit_retention_days.into())),
+        ..RetentionConfig::default()
+    };
+    RetentionService::new(
+        pool.clone(),
+        database_breaker(settings),
+        Arc::new(SystemClock),
+        config,
+    )
+}
+
+/// Purges every `every`, the first time one interval after start. A round another replica
+/// is running is skipped; a failed round is logged and the next one tries again.
+async fn purge_every(retention: RetentionService, every: std::time::Duration) {
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match retention.purge().await {
+            Ok(Some(purged)) if purged.total() > 0 => tracing::info!(
+                sessions = purged.sessions,
+                device_tokens = purged.device_tokens,
+                throttles = purged.throttles,
+                audit_events = purged.audit_events,
+                "purged expired rows"
+            ),
+            Ok(Some(_)) => {}
+            Ok(None) => tracing::debug!("purge skipped: another replica is purging"),
+            Err(err) => tracing::warn!(error = %chain(&err), "purge failed"),
+        }
     }
 }
 
@@ -360,13 +428,15 @@ pub async fn admin_service(settings: &Settings) -> Result<(AdminService, DbPool)
         audience: None,
     };
     let tokens = TokenCodec::new(throwaway, clock.clone())?;
+    // Nor do they count failed sign-ins: the counters they clear are keyed by user id, which
+    // needs no secret, so the throttle key is a throwaway too.
     let auth = auth_service(
         settings,
         password_config(settings),
         &pool,
-        database_breaker(settings),
-        clock,
+        (database_breaker(settings), clock),
         tokens,
+        ThrottleKeySecret::random(),
     )?;
     Ok((auth.admin(), pool))
 }

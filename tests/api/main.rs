@@ -15,5 +15,6 @@ mod outage;
 mod refresh;
 mod register;
 mod request_id;
+mod retention;
 mod slow_postgres;
 mod sqlite_faults;

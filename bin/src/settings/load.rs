@@ -64,6 +64,7 @@ impl Settings {
         load_hashing(&env, &mut settings)?;
         load_server(&env, &mut settings)?;
         load_docs(&env, &mut settings);
+        load_retention(&env, &mut settings)?;
         check_timeout_below_grace(&settings)?;
         Ok(settings)
     }
@@ -395,7 +396,26 @@ fn load_throttle<F: Lookup>(env: &Env<F>, s: &mut Settings) -> Result<(), Config
         "RATE_LIMIT_ACCOUNT_MAX_DELAY_SECONDS",
         &mut t.account_max_delay,
         window,
+    )?;
+    env.set(
+        "RATE_LIMIT_ACCOUNT_RESET_SECONDS",
+        &mut t.account_reset,
+        |text| int_in(text, 60..=31_536_000_i64).map(time::Duration::seconds),
     )
+}
+
+/// `RETENTION_INTERVAL_SECONDS`, `AUDIT_RETENTION_DAYS` and `THROTTLE_KEY_SECRET`.
+fn load_retention<F: Lookup>(env: &Env<F>, s: &mut Settings) -> Result<(), ConfigError> {
+    env.set(
+        "RETENTION_INTERVAL_SECONDS",
+        &mut s.retention_interval,
+        seconds(0..=604_800),
+    )?;
+    env.set("AUDIT_RETENTION_DAYS", &mut s.audit_retention_days, |t| {
+        int_in(t, 0..=36_500)
+    })?;
+    s.throttle_key_secret = env.secret_of("THROTTLE_KEY_SECRET", MIN_SECRET_BYTES)?;
+    Ok(())
 }
 
 /// A parser for whole seconds in `range`.

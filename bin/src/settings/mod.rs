@@ -13,6 +13,8 @@
 //! - `log_filter`: [`LogFilter`], the parsed `LOG_LEVEL`.
 //! - `secret_key`: the generated JWT key kept beside the SQLite database
 //!   ([`Settings::resolve_jwt_secret`]).
+//! - `throttle_key`: the secret throttle keys are hashed under
+//!   ([`Settings::resolve_throttle_key`]).
 //! - `error`: [`ConfigError`].
 //!
 //! # Example
@@ -41,6 +43,7 @@ mod parse;
 mod secret_key;
 #[cfg(test)]
 mod tests;
+mod throttle_key;
 
 pub use error::ConfigError;
 pub use log_filter::LogFilter;

@@ -167,6 +167,15 @@ pub struct Settings {
     /// `SHUTDOWN_TIMEOUT_SECONDS`: how long in-flight requests may drain on shutdown;
     /// default 30 s.
     pub shutdown_timeout: Duration,
+    /// `RETENTION_INTERVAL_SECONDS`: how often expired rows are purged; default 1 h, 0 = never
+    /// (then `auth-service admin purge` does it).
+    pub retention_interval: Duration,
+    /// `AUDIT_RETENTION_DAYS`: audit events older than this are purged; default 365, 0 keeps
+    /// them forever.
+    pub audit_retention_days: u32,
+    /// `THROTTLE_KEY_SECRET`: the secret throttle keys are hashed under; `None` to derive one
+    /// from the JWT secret or key-encryption key (see [`Settings::resolve_throttle_key`]).
+    pub throttle_key_secret: Option<SecretString>,
 }
 
 impl Settings {
@@ -223,6 +232,9 @@ impl Settings {
             max_body_bytes: 16 * 1024,
             request_timeout: Duration::from_secs(5),
             shutdown_timeout: Duration::from_secs(30),
+            retention_interval: Duration::from_secs(3600),
+            audit_retention_days: 365,
+            throttle_key_secret: None,
         }
     }
 
@@ -298,6 +310,9 @@ impl fmt::Debug for Settings {
             .field("max_body_bytes", &self.max_body_bytes)
             .field("request_timeout", &self.request_timeout)
             .field("shutdown_timeout", &self.shutdown_timeout)
+            .field("retention_interval", &self.retention_interval)
+            .field("audit_retention_days", &self.audit_retention_days)
+            .field("throttle_key_secret", &self.throttle_key_secret)
             .finish()
     }
 }

@@ -45,10 +45,12 @@ pub(super) fn boolean(text: &str) -> Result<bool, String> {
 }
 
 /// A database URL whose scheme the data layer supports, as the data layer's settings (with
-/// its default limits).
+/// its default limits). A PostgreSQL URL's `sslmode` and `sslrootcert` are checked here too.
 pub(super) fn database_url(text: &str) -> Result<DbConfig, String> {
-    DbConfig::new(text)
-        .map_err(|_| "expected postgres://, postgresql:// or sqlite://PATH".to_owned())
+    DbConfig::new(text).map_err(|err| match err {
+        auth_persistence::RepoError::InvalidUrl(why) => why,
+        _ => "expected postgres://, postgresql:// or sqlite://PATH".to_owned(),
+    })
 }
 
 /// `HS256`, `HS384`, `HS512`, `EdDSA` or `ES256`, ignoring ASCII case.

@@ -1,8 +1,13 @@
-//! How to reach the database: the URL, which backend it names, and the pool's limits.
+//! How to reach the database: the URL, which backend it names, how PostgreSQL is protected
+//! (`sslmode`, `sslrootcert`), and the pool's limits.
 
 use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr as _;
 use std::time::Duration;
 
+use crate::pg::PgTarget;
+use crate::tls::{SslMode, client_config};
 use crate::{RepoError, redact_url};
 
 mod statement_timeout;
@@ -30,6 +35,10 @@ impl Backend {
 ///
 /// `Debug` hides any password in the URL, so the value is safe to log.
 ///
+/// A PostgreSQL URL may carry libpq's `sslmode` (`disable`, `prefer` (the default), `require`,
+/// `verify-ca`, `verify-full`) and `sslrootcert` (a PEM file of trusted roots); see the
+/// [`tls`](crate::SslMode) module for what each checks.
+///
 /// ```
 /// use auth_persistence::{Backend, DbConfig};
 ///
@@ -49,6 +58,12 @@ pub struct DbConfig {
     pub acquire_timeout: Duration,
     /// How long SQLite waits for another writer before giving up.
     pub sqlite_busy_timeout: Duration,
+    /// PostgreSQL only: the driver's settings and the TLS checks.
+    postgres: Option<PgTarget>,
+    /// PostgreSQL only: the `sslmode` asked for.
+    ssl_mode: Option<SslMode>,
+    /// PostgreSQL only: the `sslrootcert` file, if any.
+    ssl_root_cert: Option<PathBuf>,
 }
 
 impl DbConfig {
@@ -60,7 +75,10 @@ impl DbConfig {
     ///
     /// # Errors
     ///
-    /// [`RepoError::UnsupportedUrl`] for any other scheme or an empty SQLite path.
+    /// [`RepoError::UnsupportedUrl`] for any other scheme or an empty SQLite path;
+    /// [`RepoError::InvalidUrl`] for a PostgreSQL URL the driver cannot read, an unknown
+    /// `sslmode`, or an `sslrootcert` file that cannot be read (or, for `verify-*` without
+    /// it, no system roots).
     pub fn new(url: impl Into<String>) -> Result<Self, RepoError> {
         let url = url.into();
         let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -77,13 +95,33 @@ impl DbConfig {
             Backend::Postgres => 10,
             Backend::Sqlite => 4,
         };
+        let (postgres, ssl_mode, ssl_root_cert) = match backend {
+            Backend::Postgres => {
+                let parsed = postgres_target(&url)?;
+                (Some(parsed.0), Some(parsed.1), parsed.2)
+            }
+            Backend::Sqlite => (None, None, None),
+        };
         Ok(Self {
             url,
             backend,
             max_connections,
             acquire_timeout: Duration::from_secs(5),
             sqlite_busy_timeout: Duration::from_secs(5),
+            postgres,
+            ssl_mode,
+            ssl_root_cert,
         })
+    }
+
+    /// The `sslmode` of a PostgreSQL URL (`prefer` when it names none); `None` for SQLite.
+    pub fn ssl_mode(&self) -> Option<SslMode> {
+        self.ssl_mode
+    }
+
+    /// For PostgreSQL, how to connect.
+    pub(crate) fn postgres_target(&self) -> Result<&PgTarget, RepoError> {
+        self.postgres.as_ref().ok_or(RepoError::UnsupportedUrl)
     }
 
     /// The backend the URL names.
@@ -118,6 +156,36 @@ impl DbConfig {
     }
 }
 
+/// Reads a PostgreSQL URL: takes out `sslmode` and `sslrootcert` (tokio-postgres refuses
+/// `verify-*` and does not know `sslrootcert`), gives the driver the rest and the mode it
+/// knows, and builds the TLS checks the URL asked for.
+fn postgres_target(url: &str) -> Result<(PgTarget, SslMode, Option<PathBuf>), RepoError> {
+    let invalid = |message: String| RepoError::InvalidUrl(message);
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let mut kept = Vec::new();
+    let (mut mode, mut root) = (SslMode::Prefer, None);
+    for pair in query.split('&').filter(|pair| !pair.is_empty()) {
+        let (key, value) = url::form_urlencoded::parse(pair.as_bytes())
+            .next()
+            .unwrap_or_default();
+        match &*key {
+            "sslmode" => mode = SslMode::parse(&value).map_err(invalid)?,
+            "sslrootcert" => root = Some(PathBuf::from(value.into_owned())),
+            _ => kept.push(pair),
+        }
+    }
+    let driver_url = if kept.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{}", kept.join("&"))
+    };
+    let mut driver = tokio_postgres::Config::from_str(&driver_url)
+        .map_err(|e| invalid(format!("invalid PostgreSQL URL: {e}")))?;
+    driver.ssl_mode(mode.for_driver());
+    let tls = client_config(mode, root.as_deref()).map_err(invalid)?;
+    Ok((PgTarget { driver, tls }, mode, root))
+}
+
 /// [`DbConfig::create_sqlite_file`] for the SQLite file at `path`.
 pub(crate) fn create_sqlite_file_at(path: &str) -> std::io::Result<()> {
     if path == ":memory:" || path.starts_with("file:") {
@@ -142,7 +210,9 @@ impl fmt::Debug for DbConfig {
             .field("max_connections", &self.max_connections)
             .field("acquire_timeout", &self.acquire_timeout)
             .field("sqlite_busy_timeout", &self.sqlite_busy_timeout)
-            .finish()
+            .field("ssl_mode", &self.ssl_mode)
+            .field("ssl_root_cert", &self.ssl_root_cert)
+            .finish_non_exhaustive()
     }
 }
 
@@ -171,6 +241,88 @@ mod tests {
         for bad in ["", "auth.db", "sqlite://", "mysql://h/db", "http://x"] {
             assert!(DbConfig::new(bad).is_err(), "{bad}");
         }
+    }
+
+    fn invalid(url: &str) -> String {
+        match DbConfig::new(url) {
+            Err(crate::RepoError::InvalidUrl(why)) => why,
+            other => panic!("expected an invalid URL, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn sslmode_defaults_to_prefer_and_reads_libpq_spellings() {
+        use crate::SslMode;
+        let mode = |url: &str| DbConfig::new(url).unwrap().ssl_mode();
+        assert_eq!(mode("postgres://h/db"), Some(SslMode::Prefer));
+        assert_eq!(
+            mode("postgres://h/db?sslmode=disable"),
+            Some(SslMode::Disable)
+        );
+        assert_eq!(
+            mode("postgres://h/db?application_name=x&sslmode=require"),
+            Some(SslMode::Require)
+        );
+        let snakeoil = "/etc/ssl/certs/ssl-cert-snakeoil.pem";
+        for (text, expected) in [
+            ("verify-ca", SslMode::VerifyCa),
+            ("verify-full", SslMode::VerifyFull),
+        ] {
+            let url = format!("postgres://h/db?sslmode={text}&sslrootcert={snakeoil}");
+            let config = DbConfig::new(url).unwrap();
+            assert_eq!(config.ssl_mode(), Some(expected));
+            // The driver is given what it knows: require, and no sslrootcert.
+            let target = config.postgres_target().unwrap();
+            assert_eq!(
+                target.driver.get_ssl_mode(),
+                tokio_postgres::config::SslMode::Require
+            );
+            assert!(target.tls.is_some());
+        }
+        let plain = DbConfig::new("postgres://h/db?sslmode=disable").unwrap();
+        assert!(plain.postgres_target().unwrap().tls.is_none());
+        assert_eq!(mode("sqlite://auth.db"), None);
+    }
+
+    #[test]
+    fn an_unknown_sslmode_is_refused_with_the_accepted_values() {
+        assert_eq!(
+            invalid("postgres://h/db?sslmode=verify"),
+            "unknown sslmode \"verify\" (expected disable, prefer, require, verify-ca or \
+             verify-full)"
+        );
+        assert!(invalid("postgres://h/db?sslmode=").starts_with("unknown sslmode"));
+    }
+
+    #[test]
+    fn a_missing_or_empty_sslrootcert_is_refused() {
+        let missing =
+            invalid("postgres://h/db?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem");
+        assert!(
+            missing.starts_with("database TLS: cannot read sslrootcert /nonexistent/ca.pem"),
+            "{missing}"
+        );
+        assert!(!missing.contains('\n'));
+        let dir = tempfile::tempdir().unwrap();
+        let empty = dir.path().join("empty.pem");
+        std::fs::write(&empty, "not a certificate").unwrap();
+        let refused = invalid(&format!(
+            "postgres://h/db?sslmode=require&sslrootcert={}",
+            empty.display()
+        ));
+        assert!(refused.ends_with("no certificate in the file"), "{refused}");
+    }
+
+    #[test]
+    fn other_parameters_reach_the_driver() {
+        let config =
+            DbConfig::new("postgres://u@h:5433/db?application_name=auth&sslmode=require").unwrap();
+        let driver = &config.postgres_target().unwrap().driver;
+        assert_eq!(driver.get_application_name(), Some("auth"));
+        assert_eq!(driver.get_ports(), [5433]);
+        assert!(
+            invalid("postgres://h/db?connect_timeout=soon").starts_with("invalid PostgreSQL URL")
+        );
     }
 
     #[test]

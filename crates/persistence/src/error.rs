@@ -34,6 +34,14 @@ pub enum RepoError {
     /// `DATABASE_URL` names no supported backend.
     #[error("unsupported database url (expected postgres://, postgresql:// or sqlite://)")]
     UnsupportedUrl,
+    /// A PostgreSQL URL that cannot be used as written (one line saying why: an unknown
+    /// `sslmode`, an unreadable `sslrootcert`…).
+    #[error("{0}")]
+    InvalidUrl(String),
+    /// The TLS handshake with PostgreSQL failed (one line: "database TLS: unknown issuer").
+    /// Not an outage: waiting does not fix a certificate.
+    #[error("{0}")]
+    Tls(String),
 }
 
 impl RepoError {

@@ -11,6 +11,8 @@
 //! - [`redact_url`]: a database URL with its passwords hidden, for logs and errors.
 //! - [`users`] and [`sessions`]: the repositories. Writes that must not half-happen
 //!   (registration, sign-in, deactivation) are single functions that run in a transaction.
+//! - [`retention`]: deleting expired sessions, device tokens, idle throttle counters and old
+//!   audit events in bounded batches.
 //! - [`accounts`]: what a signed-in user does to their own account (sessions, password,
 //!   deletion), each write in one transaction.
 //!
@@ -50,14 +52,17 @@ pub mod devices;
 mod email_nfc;
 mod error;
 mod migrate;
+mod pg;
 mod pool;
 mod redact;
+pub mod retention;
 mod schema;
 pub mod sessions;
 pub mod signing_keys;
 #[cfg(feature = "test-support")]
 pub mod test_support;
 pub mod throttles;
+mod tls;
 pub mod users;
 
 pub use config::{Backend, DbConfig};
@@ -65,3 +70,4 @@ pub use error::RepoError;
 pub use migrate::{pending_migrations, run_migrations};
 pub use pool::{DbPool, PoolStatus};
 pub use redact::redact_url;
+pub use tls::SslMode;

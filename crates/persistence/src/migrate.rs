@@ -26,11 +26,12 @@ const MIGRATION_LOCK_KEY: i64 = 0x0061_7574_686d_6967; // "authmig"
 ///
 /// [`RepoError::Unavailable`] when the database cannot be reached, [`RepoError::Migration`]
 /// when a migration fails (the failed one is rolled back), also when two stored emails are the
-/// same once normalised (the message names their ids; nothing is changed).
+/// same once normalised (the message names their ids; nothing is changed); [`RepoError::Tls`]
+/// when the TLS handshake `sslmode` asks for fails.
 pub async fn run_migrations(config: &DbConfig) -> Result<Vec<String>, RepoError> {
     let config = config.clone();
     tokio::task::spawn_blocking(move || match config.backend() {
-        Backend::Postgres => migrate_postgres(config.url()),
+        Backend::Postgres => migrate_postgres(connect_postgres(&config)?),
         Backend::Sqlite => {
             // Migrations open the database first: create it owner-only before SQLite does.
             config
@@ -53,7 +54,7 @@ pub async fn run_migrations(config: &DbConfig) -> Result<Vec<String>, RepoError>
 pub async fn pending_migrations(config: &DbConfig) -> Result<Vec<String>, RepoError> {
     let config = config.clone();
     tokio::task::spawn_blocking(move || match config.backend() {
-        Backend::Postgres => pending(&mut connect_postgres(config.url())?, POSTGRES),
+        Backend::Postgres => pending(&mut connect_postgres(&config)?, POSTGRES),
         Backend::Sqlite => {
             config
                 .create_sqlite_file()
@@ -80,13 +81,19 @@ where
         .collect())
 }
 
-fn connect_postgres(url: &str) -> Result<AsyncConnectionWrapper<AsyncPgConnection>, RepoError> {
-    <AsyncConnectionWrapper<AsyncPgConnection> as diesel::Connection>::establish(url)
-        .map_err(RepoError::unavailable)
+/// A blocking connection for the migration harness, with the TLS `sslmode` asks for. Called
+/// on the blocking pool: the wrapper blocks on this runtime's handle, as the connection is
+/// opened here.
+fn connect_postgres(
+    config: &DbConfig,
+) -> Result<AsyncConnectionWrapper<AsyncPgConnection>, RepoError> {
+    let conn = tokio::runtime::Handle::current()
+        .block_on(crate::pg::connect(config.postgres_target()?))?;
+    Ok(AsyncConnectionWrapper::from(conn))
 }
-
-fn migrate_postgres(url: &str) -> Result<Vec<String>, RepoError> {
-    let mut conn = connect_postgres(url)?;
+fn migrate_postgres(
+    mut conn: AsyncConnectionWrapper<AsyncPgConnection>,
+) -> Result<Vec<String>, RepoError> {
     diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
         .execute(&mut conn)?;
     let applied = apply(&mut conn, POSTGRES)

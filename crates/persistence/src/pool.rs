@@ -58,7 +58,18 @@ impl DbPool {
     pub fn new(config: &DbConfig) -> Result<Self, RepoError> {
         let inner = match config.backend() {
             Backend::Postgres => {
-                let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(config.url());
+                let target = config.postgres_target()?.clone();
+                let mut manager_config = ManagerConfig::<AsyncPgConnection>::default();
+                // The URL deadpool passes is ignored: the target holds the driver's settings
+                // and the TLS checks `sslmode` asks for.
+                manager_config.custom_setup = Box::new(move |_url| {
+                    let target = target.clone();
+                    async move { crate::pg::connect(&target).await.map_err(Into::into) }.boxed()
+                });
+                let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(
+                    config.url(),
+                    manager_config,
+                );
                 Inner::Postgres(build(manager, config)?)
             }
             Backend::Sqlite => {
@@ -128,6 +139,22 @@ impl DbPool {
         match &self.inner {
             Inner::Postgres(pool) => pool.close(),
             Inner::Sqlite(pool, _) => pool.close(),
+        }
+    }
+
+    /// On PostgreSQL, a new connection outside the pool, closed when dropped: for session
+    /// state (an advisory lock) that must end with its holder, even a cancelled one, instead of
+    /// going back to the pool with it. `None` on SQLite.
+    pub(crate) async fn dedicated(&self) -> Result<Option<AsyncPgConnection>, RepoError> {
+        use deadpool::managed::Manager as _;
+        match &self.inner {
+            Inner::Postgres(pool) => Ok(Some(
+                pool.manager()
+                    .create()
+                    .await
+                    .map_err(RepoError::unavailable)?,
+            )),
+            Inner::Sqlite(..) => Ok(None),
         }
     }
 

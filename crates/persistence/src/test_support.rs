@@ -24,9 +24,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use diesel::QueryableByName;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 
-use crate::{DbConfig, DbPool, run_migrations};
+use crate::{DbConfig, DbPool, RepoError, run_migrations};
 
 mod faults;
 
@@ -73,7 +73,7 @@ impl TestDb {
     pub async fn postgres() -> Self {
         let admin_url =
             postgres_url().expect("TEST_DATABASE_URL is not set: this PostgreSQL test cannot run");
-        let mut admin = AsyncPgConnection::establish(&admin_url)
+        let mut admin = admin_connection(&admin_url)
             .await
             .expect("TEST_DATABASE_URL does not answer");
         if !SWEPT.swap(true, Ordering::SeqCst) {
@@ -132,7 +132,7 @@ impl Drop for TestDb {
                     .enable_all()
                     .build()?;
                 runtime.block_on(async {
-                    let mut admin = AsyncPgConnection::establish(&admin_url).await?;
+                    let mut admin = admin_connection(&admin_url).await?;
                     admin
                         .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
                         .await?;
@@ -145,6 +145,12 @@ impl Drop for TestDb {
             }
         }
     }
+}
+
+/// A connection to the server of `TEST_DATABASE_URL`, with the TLS its `sslmode` asks for.
+async fn admin_connection(admin_url: &str) -> Result<AsyncPgConnection, RepoError> {
+    let config = DbConfig::new(admin_url)?;
+    Ok(crate::pg::connect(config.postgres_target()?).await?)
 }
 
 /// The PostgreSQL server for tests: `TEST_DATABASE_URL`, or `None` when it is unset or empty.

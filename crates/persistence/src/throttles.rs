@@ -217,3 +217,19 @@ pub async fn hits(pool: &DbPool, key: &str) -> Result<Option<i64>, RepoError> {
         .optional())?;
     Ok(hits)
 }
+
+/// Every key in the table, sorted (what operators and tests inspect: keys must hold no raw
+/// identifier).
+///
+/// # Errors
+///
+/// As [`hit`].
+pub async fn keys(pool: &DbPool) -> Result<Vec<String>, RepoError> {
+    let mut pooled = pool.get().await?;
+    let keys = on_conn!(pooled.conn(), |c| throttles::table
+        .select(throttles::key)
+        .order(throttles::key)
+        .load(c)
+        .await)?;
+    Ok(keys)
+}

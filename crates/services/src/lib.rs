@@ -67,7 +67,9 @@ mod ids;
 mod keys;
 mod login;
 mod output;
+mod retention;
 mod throttle;
+mod throttle_key;
 mod tokens;
 mod users;
 
@@ -89,6 +91,8 @@ pub use hashing::HashingLimits;
 pub use ids::{SessionId, UserId};
 pub use keys::{KeyConfig, KeyInfo, KeyService, KeysError};
 pub use output::{AuthSession, Principal, Session, User};
+pub use retention::{Purged, RetentionConfig, RetentionService};
 pub use throttle::ThrottleConfig;
+pub use throttle_key::ThrottleKeySecret;
 
 pub use users::UserService;

@@ -15,8 +15,11 @@
 //! parallel burst cannot get more guesses through than the limit. The counts an attempt took
 //! are a [`Reservation`]: given back unless the password was checked (a refused, cancelled
 //! or timed-out attempt leaves nothing behind). A success clears the
-//! account's counters. Accounts are keyed by the identifier as typed (normalised), so unknown
-//! and existing accounts are throttled alike.
+//! account's counters. Accounts are keyed by the identifier as typed (normalised like the
+//! account look-up), so unknown and existing accounts are throttled alike.
+//!
+//! No key holds raw user input: identifiers and client addresses appear only as their keyed
+//! hash under [`ThrottleConfig::key_secret`] (see [`ThrottleKeySecret`]).
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -27,9 +30,11 @@ use auth_persistence::{DbPool, throttles};
 use auth_resilience::CircuitBreaker;
 use time::{Duration, OffsetDateTime};
 
+use unicode_normalization::UnicodeNormalization as _;
+
 use crate::error::{AccountError, DbError, Fault, LoginError, RefreshError, RegisterError};
 use crate::guard::guarded;
-use crate::{LoginIdentifier, UserId};
+use crate::{LoginIdentifier, ThrottleKeySecret, UserId};
 
 /// Limits of the three layers.
 #[derive(Debug, Clone)]
@@ -67,6 +72,13 @@ pub struct ThrottleConfig {
     pub network_refresh_budget: i64,
     /// Window of the per-address and per-network budgets.
     pub ip_budget_window: Duration,
+    /// A counter of consecutive failures (of any identifier, existing account or not) is
+    /// forgotten after this long without an attempt (`RATE_LIMIT_ACCOUNT_RESET_SECONDS`),
+    /// unless a lock on it still lasts. The retention purge applies it.
+    pub account_reset: Duration,
+    /// The secret identifiers and addresses are hashed under in throttle keys. Must be the
+    /// same on every replica and across restarts.
+    pub key_secret: ThrottleKeySecret,
 }
 
 impl Default for ThrottleConfig {
@@ -88,6 +100,8 @@ impl Default for ThrottleConfig {
             network_register_budget: 1000,
             network_refresh_budget: 15_000,
             ip_budget_window: Duration::minutes(5),
+            account_reset: Duration::days(1),
+            key_secret: ThrottleKeySecret::random(),
         }
     }
 }
@@ -195,15 +209,20 @@ impl Throttle {
         };
         let now = self.clock.now();
         let window = self.config.ip_budget_window;
+        let secret = &self.config.key_secret;
         let keys = [
             (
                 "address",
-                format!("ip:{}:{}", budget.as_str(), address_key(ip)),
+                format!("ip:{}:{}", budget.as_str(), secret.digest(&address_key(ip))),
                 address_limit,
             ),
             (
                 "network",
-                format!("net:{}:{}", budget.as_str(), network_key(ip)),
+                format!(
+                    "net:{}:{}",
+                    budget.as_str(),
+                    secret.digest(&network_key(ip))
+                ),
                 network_limit,
             ),
         ];
@@ -236,7 +255,7 @@ impl Throttle {
         }
         let now = self.clock.now();
         if let Some(ip) = ip {
-            let key = ip_account_key(account, ip);
+            let key = ip_account_key(account, ip, &self.config.key_secret);
             let window = self.config.ip_account_window;
             let counter = self.hit(&key, now, now - window).await?;
             if let Some(until) = counter.blocked_until.filter(|until| *until > now) {
@@ -252,7 +271,7 @@ impl Throttle {
             }
             reservation.take(key);
         }
-        let key = account.key();
+        let key = account.key(&self.config.key_secret);
         let counter = self.hit(&key, now, NEVER).await?;
         let mut taken = Reservation::new(self);
         taken.take(key.clone());
@@ -283,7 +302,7 @@ impl Throttle {
             // At the limit, the attempt that claims the lock gets one guess; the lock then
             // holds for `duration` (a success lifts it). Every other attempt meanwhile is
             // locked out and not counted.
-            let lock = account.lock_key();
+            let lock = account.lock_key(&self.config.key_secret);
             self.hit(&lock, now, NEVER).await?;
             let claimed = guarded(
                 &self.breaker,
@@ -319,21 +338,22 @@ impl Throttle {
         if !self.config.enabled {
             return Vec::new();
         }
-        let mut keys = vec![account.key(), account.lock_key()];
-        keys.extend(ip.map(|ip| ip_account_key(account, ip)));
+        let secret = &self.config.key_secret;
+        let mut keys = vec![account.key(secret), account.lock_key(secret)];
+        keys.extend(ip.map(|ip| ip_account_key(account, ip, secret)));
         keys
     }
 
     /// Every counter of user `user_id`: its lock and delays, and the per-address counters on
     /// it (what an administrator's unlock clears).
     pub(crate) fn user_keys(user_id: UserId) -> CounterKeys {
-        let account = Account::User(user_id.get());
+        let identity = user_identity(user_id.get());
         CounterKeys {
-            exact: vec![account.key(), account.lock_key()],
+            exact: vec![format!("acct:{identity}"), format!("lock:{identity}")],
             prefixes: vec![
-                format!("{}|device=", account.key()),
-                format!("{}|device=", account.lock_key()),
-                format!("ipacct:{}|", account.identity()),
+                format!("acct:{identity}|device="),
+                format!("lock:{identity}|device="),
+                format!("ipacct:{identity}|"),
             ],
         }
     }
@@ -372,30 +392,39 @@ pub(crate) enum Account<'a> {
 
 impl Account<'_> {
     /// Whose attempts these are; the per-address layer counts by this, whatever the device.
-    fn identity(&self) -> String {
+    /// An identifier is normalised as the account look-up does it (an email trimmed, NFC,
+    /// lower-cased; a username lower-cased), then replaced by its keyed hash.
+    fn identity(&self, secret: &ThrottleKeySecret) -> String {
         match self {
-            Self::User(id) | Self::Device { user: id, .. } => format!("user={id}"),
+            Self::User(id) | Self::Device { user: id, .. } => user_identity(*id),
             Self::Unknown(LoginIdentifier::Email(email)) => {
-                format!("email={}", email.trim().to_lowercase())
+                let normalized: String = email.trim().nfc().collect::<String>().to_lowercase();
+                format!("email={}", secret.digest(&normalized))
             }
             Self::Unknown(LoginIdentifier::Username(name)) => {
-                format!("username={}", name.to_lowercase())
+                format!("username={}", secret.digest(&name.to_lowercase()))
             }
         }
     }
 
     /// The bucket of the per-account layer.
-    fn key(&self) -> String {
+    fn key(&self, secret: &ThrottleKeySecret) -> String {
+        let identity = self.identity(secret);
         match self {
-            Self::Device { device, .. } => format!("acct:{}|device={device}", self.identity()),
-            _ => format!("acct:{}", self.identity()),
+            Self::Device { device, .. } => format!("acct:{identity}|device={device}"),
+            _ => format!("acct:{identity}"),
         }
     }
 
     /// The key whose block is the timed lock of this bucket (a device's lock is its own).
-    fn lock_key(&self) -> String {
-        self.key().replacen("acct:", "lock:", 1)
+    fn lock_key(&self, secret: &ThrottleKeySecret) -> String {
+        self.key(secret).replacen("acct:", "lock:", 1)
     }
+}
+
+/// How an existing account is named in its keys: by its id, which is no user input.
+fn user_identity(id: i64) -> String {
+    format!("user={id}")
 }
 
 /// Counts a login attempt took, given back when it is dropped before [`Self::keep`]: an
@@ -477,8 +506,12 @@ async fn give_back(throttle: &Throttle, keys: Vec<String>, lock: Option<String>)
     }
 }
 
-fn ip_account_key(account: &Account<'_>, ip: IpAddr) -> String {
-    format!("ipacct:{}|{}", account.identity(), address_key(ip))
+fn ip_account_key(account: &Account<'_>, ip: IpAddr, secret: &ThrottleKeySecret) -> String {
+    format!(
+        "ipacct:{}|{}",
+        account.identity(secret),
+        secret.digest(&address_key(ip))
+    )
 }
 
 /// The part of an address that identifies one client: an IPv4 address, or the /64 network of
@@ -524,30 +557,70 @@ fn rate_limited(wait: Duration) -> Refusal {
 mod tests {
     use time::Duration;
 
-    use super::{Account, LoginIdentifier, address_key, doubling, ip_account_key, network_key};
+    use secrecy::SecretString;
+
+    use super::{
+        Account, LoginIdentifier, Throttle, ThrottleKeySecret, UserId, address_key, doubling,
+        ip_account_key, network_key,
+    };
+
+    fn secret() -> ThrottleKeySecret {
+        ThrottleKeySecret::new(SecretString::from("test throttle secret"))
+    }
 
     #[test]
-    fn unknown_accounts_are_keyed_by_identifier_and_known_ones_by_id() {
+    fn unknown_accounts_are_keyed_by_a_keyed_hash_and_known_ones_by_id() {
+        let s = secret();
         let email = LoginIdentifier::Email(" Ann@Example.com".into());
         let name = LoginIdentifier::Username("ANN".into());
-        assert_eq!(Account::Unknown(&email).key(), "acct:email=ann@example.com");
-        assert_eq!(Account::Unknown(&name).key(), "acct:username=ann");
-        assert_eq!(Account::User(42).key(), "acct:user=42");
+        let email_key = Account::Unknown(&email).key(&s);
+        assert_eq!(
+            email_key,
+            format!("acct:email={}", s.digest("ann@example.com"))
+        );
+        assert!(!email_key.to_lowercase().contains("ann"), "{email_key}");
+        assert!(!email_key.contains("example"), "{email_key}");
+        assert_eq!(
+            Account::Unknown(&name).key(&s),
+            format!("acct:username={}", s.digest("ann"))
+        );
+        assert_eq!(Account::User(42).key(&s), "acct:user=42");
         let phone = Account::Device {
             user: 42,
             device: "d-1",
         };
         assert_eq!(
-            phone.key(),
+            phone.key(&s),
             "acct:user=42|device=d-1",
             "a device has its own bucket"
         );
         let ip = "203.0.113.9".parse().unwrap();
-        assert_eq!(ip_account_key(&phone, ip), "ipacct:user=42|203.0.113.9");
-        let ip = "203.0.113.9".parse().unwrap();
-        assert_eq!(
-            ip_account_key(&Account::User(42), ip),
-            "ipacct:user=42|203.0.113.9"
+        let key = ip_account_key(&phone, ip, &s);
+        assert_eq!(key, format!("ipacct:user=42|{}", s.digest("203.0.113.9")));
+        assert!(!key.contains("203.0"), "no address in the key");
+        let unlock = Throttle::user_keys(UserId::new(42));
+        assert!(
+            unlock.prefixes.iter().any(|p| key.starts_with(p.as_str())),
+            "an unlock still finds the per-address counters"
+        );
+        assert!(unlock.exact.contains(&Account::User(42).key(&s)));
+        assert!(unlock.exact.contains(&Account::User(42).lock_key(&s)));
+    }
+
+    #[test]
+    fn identifiers_are_normalised_like_the_account_look_up_before_hashing() {
+        let s = secret();
+        let key = |raw: &str| Account::Unknown(&LoginIdentifier::Email(raw.into())).key(&s);
+        assert_eq!(key("ann@example.com"), key("  ANN@Example.COM "));
+        // "é" composed (U+00E9) and decomposed (e + U+0301) are one address.
+        assert_eq!(key("jos\u{e9}@example.com"), key("jose\u{301}@example.com"));
+        assert_eq!(key("JOS\u{c9}@example.com"), key("jos\u{e9}@example.com"));
+        assert_ne!(key("ann@example.com"), key("bob@example.com"));
+        let other = ThrottleKeySecret::new(SecretString::from("another secret"));
+        assert_ne!(
+            key("ann@example.com"),
+            Account::Unknown(&LoginIdentifier::Email("ann@example.com".into())).key(&other),
+            "another secret, another key"
         );
     }
 

@@ -2,6 +2,8 @@
 #![cfg(test)]
 
 mod accounts;
+mod retention;
+mod tls;
 
 use auth_persistence::audit::{self, NewAuditEvent};
 use auth_persistence::db_test;

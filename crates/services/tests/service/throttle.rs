@@ -7,7 +7,7 @@ use auth_persistence::test_support::TestDb;
 use auth_persistence::{db_test, throttles};
 use auth_services::{
     AuthConfig, AuthService, AuthSession, Fault, HashingLimits, LoginError, LoginInput,
-    RegisterError, RequestContext, ThrottleConfig, UserRef,
+    RegisterError, RequestContext, ThrottleConfig, ThrottleKeySecret, UserRef,
 };
 use futures::future::join_all;
 use time::{Duration, OffsetDateTime};
@@ -185,10 +185,12 @@ db_test!(async fn address_budgets_refuse_past_the_limit(db) {
 });
 
 db_test!(async fn two_service_instances_on_one_database_share_one_limit(db) {
-    let first = service_with(db.pool().clone(), clock(), AuthConfig::default());
+    // One configuration, so one throttle-key secret, as every replica must share.
+    let shared = AuthConfig::default();
+    let first = service_with(db.pool().clone(), clock(), shared.clone());
     // Its own pool, as a second process would have.
     let pool = auth_persistence::DbPool::new(db.config()).unwrap();
-    let second = service_with(pool, clock(), AuthConfig::default());
+    let second = service_with(pool, clock(), shared);
     register(&first).await;
     for n in 0..5 {
         let instance = if n % 2 == 0 { &first } else { &second };
@@ -278,10 +280,12 @@ db_test!(async fn a_login_cancelled_mid_verification_leaves_no_count_behind(db) 
         argon2: Argon2Params { m_cost_kib: 19_456, t_cost: 8, p_cost: 1 },
         ..PasswordConfig::for_tests()
     };
-    let auth = service_with_passwords(db.pool().clone(), clock(), AuthConfig::default(), slow);
+    let config = AuthConfig::default();
+    let secret = config.throttle.key_secret.clone();
+    let auth = service_with_passwords(db.pool().clone(), clock(), config, slow);
     let registered = register(&auth).await;
     let account = format!("acct:user={}", registered.user.id.get());
-    let address = format!("ipacct:user={}|203.0.113.9", registered.user.id.get());
+    let address = format!("ipacct:user={}|{}", registered.user.id.get(), secret.digest("203.0.113.9"));
     let counted = async {
         while count(db, &account).await == 0 {
             tokio::task::yield_now().await;
@@ -396,4 +400,56 @@ db_test!(async fn a_shed_sign_in_is_answered_at_once_and_counts_nothing(db) {
     let account = format!("acct:user={}", registered.user.id.get());
     assert_eq!(count(db, &account).await, i64::try_from(checked).unwrap());
     assert_eq!(audited(db, "login_failed").await, checked);
+});
+
+/// A throttle with `secret` that lets 2 failures per address and account through a window.
+fn with_secret(secret: &str) -> AuthConfig {
+    config(ThrottleConfig {
+        ip_account_max_failures: 2,
+        key_secret: ThrottleKeySecret::new(secret.to_owned().into()),
+        ..ThrottleConfig::default()
+    })
+}
+
+fn by_email_from(email: &str) -> LoginInput {
+    LoginInput::parse(Some(email), None, "wrong password".to_owned().into()).unwrap()
+}
+
+db_test!(async fn throttle_keys_hold_no_identifier_or_address(db) {
+    let auth = service_with(db.pool().clone(), clock(), with_secret("s3cret-for-this-test"));
+    register(&auth).await;
+    // An unknown identifier and an existing account, by email and by username.
+    for input in [
+        by_email_from("ann.other@example.com"),
+        by_email_from("Ann@Example.com"),
+        by_username("ann", "wrong password"),
+    ] {
+        let refused = auth.login(&at("203.0.113.9"), input).await.unwrap_err();
+        assert_eq!(kind(&Err::<(), _>(refused)), "InvalidCredentials");
+    }
+    let keys = throttles::keys(db.pool()).await.unwrap();
+    assert!(keys.len() >= 4, "{keys:?}");
+    for key in &keys {
+        let lower = key.to_lowercase();
+        for raw in ["ann", "example", "203.0.113", "203.0.113.0"] {
+            assert!(!lower.contains(raw), "{key} holds {raw}");
+        }
+    }
+});
+
+db_test!(async fn replicas_with_one_secret_share_counters_and_another_secret_does_not(db) {
+    let pool = db.pool().clone();
+    let first = service_with(pool.clone(), clock(), with_secret("shared-secret-of-the-replicas"));
+    let second = service_with(pool.clone(), clock(), with_secret("shared-secret-of-the-replicas"));
+    let other = service_with(pool, clock(), with_secret("a-different-secret-altogether"));
+    let attempt = |auth: &AuthService| {
+        let auth = auth.clone();
+        async move { auth.login(&at("203.0.113.9"), by_email_from("Nobody@Example.com")).await }
+    };
+    assert_eq!(kind(&attempt(&first).await), "InvalidCredentials");
+    assert_eq!(kind(&attempt(&second).await), "InvalidCredentials");
+    // The third failure of the pair, on either replica, is over the limit.
+    assert_eq!(kind(&attempt(&first).await), "RateLimited", "counted together");
+    // Another secret names the same identifier differently: a counter of its own.
+    assert_eq!(kind(&attempt(&other).await), "InvalidCredentials", "no collision");
 });
