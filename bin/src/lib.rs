@@ -20,6 +20,7 @@ pub mod extract;
 pub mod keys;
 pub mod middleware;
 pub mod openapi;
+pub mod prometheus;
 pub mod routes;
 pub mod settings;
 pub mod startup;

@@ -3,8 +3,9 @@
 use std::net::TcpListener;
 use std::sync::Arc;
 
-use actix_web::HttpServer;
 use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::from_fn;
+use actix_web::{HttpServer, web};
 use auth_crypto::{
     Clock, CryptoError, JwtConfig, KeyEncryptionKey, PasswordConfig, PasswordHasher, SystemClock,
     TokenCodec,
@@ -19,6 +20,8 @@ use secrecy::SecretString;
 
 use crate::app::{HttpConfig, build_app};
 use crate::error::chain;
+use crate::middleware::http_metrics::{RequestMetrics, http_metrics};
+use crate::prometheus::{self, Metrics, PoolReading};
 use crate::routes::ApiInfo;
 use crate::settings::{ConfigError, Settings};
 use crate::state::AppState;
@@ -62,6 +65,7 @@ pub struct Application {
     server: Server,
     pool: DbPool,
     upkeep: tokio::task::JoinHandle<()>,
+    metrics: Option<prometheus::Listener>,
 }
 
 impl Application {
@@ -100,12 +104,13 @@ impl Application {
         settings: Settings,
         passwords: PasswordConfig,
     ) -> Result<Self, StartupError> {
+        let recorder = settings.metrics_address().map(|_| Metrics::new());
         let Wiring {
             state,
             http,
             db,
             pool,
-        } = wire(&settings, passwords).await?;
+        } = wire_recorded(&settings, passwords, recorder.as_ref()).await?;
         let upkeep = tokio::spawn(state.keys.clone().run_upkeep());
         let addr = settings.bind_address();
         let listener =
@@ -114,18 +119,33 @@ impl Application {
             .local_addr()
             .map_err(|source| StartupError::Bind { addr, source })?
             .port();
-        let server = HttpServer::new(move || build_app(state.clone(), http.clone()))
-            .listen(listener)
-            .map_err(|source| StartupError::Bind { addr, source })?
-            .client_request_timeout(settings.request_timeout)
-            .shutdown_timeout(settings.shutdown_timeout.as_secs())
-            .run();
+        let requests = recorder
+            .clone()
+            .map(|m| web::Data::new(RequestMetrics::new(m)));
+        let server = HttpServer::new(move || {
+            let app = build_app(state.clone(), http.clone());
+            let app = match &requests {
+                Some(requests) => app.app_data(requests.clone()),
+                None => app,
+            };
+            app.wrap(from_fn(http_metrics))
+        })
+        .listen(listener)
+        .map_err(|source| StartupError::Bind { addr, source })?
+        .client_request_timeout(settings.request_timeout)
+        .shutdown_timeout(settings.shutdown_timeout.as_secs())
+        .run();
         tracing::info!(address = %addr.ip(), port, database = db.backend().as_str(), "listening");
+        let metrics = recorder
+            .zip(settings.metrics_address())
+            .map(|(recorder, addr)| metrics_listener(addr, recorder, &pool))
+            .transpose()?;
         Ok(Self {
             port,
             server,
             pool,
             upkeep,
+            metrics,
         })
     }
 
@@ -134,7 +154,14 @@ impl Application {
         self.port
     }
 
-    /// A handle to stop the server (gracefully with `stop(true)`).
+    /// The port of the metrics listener, `None` when metrics are off (useful with
+    /// `METRICS_PORT=0`).
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(prometheus::Listener::port)
+    }
+
+    /// A handle to stop the server (gracefully with `stop(true)`); the metrics listener
+    /// stops with it.
     pub fn handle(&self) -> ServerHandle {
         self.server.handle()
     }
@@ -146,7 +173,11 @@ impl Application {
     ///
     /// I/O errors of the server.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let metrics = self.metrics.map(prometheus::Listener::spawn);
         let result = self.server.await;
+        if let Some(metrics) = metrics {
+            metrics.stop().await;
+        }
         self.upkeep.abort();
         self.pool.close();
         tracing::info!("stopped");
@@ -174,9 +205,18 @@ pub struct Wiring {
 ///
 /// See [`StartupError`].
 pub async fn wire(settings: &Settings, passwords: PasswordConfig) -> Result<Wiring, StartupError> {
+    wire_recorded(settings, passwords, None).await
+}
+
+/// [`wire`], with the services' and the breaker's metrics recorded in `metrics`.
+async fn wire_recorded(
+    settings: &Settings,
+    passwords: PasswordConfig,
+    metrics: Option<&Metrics>,
+) -> Result<Wiring, StartupError> {
     let (db, pool) = database(settings).await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let breaker = database_breaker();
+    let breaker = recorded(metrics, database_breaker);
     let keys = key_service(settings, &pool, &breaker, &clock)?;
     // The first key (EdDSA, ES256) is made and every published key loaded before serving.
     keys.upkeep().await?;
@@ -190,7 +230,7 @@ pub async fn wire(settings: &Settings, passwords: PasswordConfig) -> Result<Wiri
         hashing.threads,
         passwords.argon2.m_cost_kib.div_ceil(1024),
     );
-    let auth = AuthService::new(AuthDeps {
+    let deps = AuthDeps {
         pool: pool.clone(),
         hasher: PasswordHasher::new(passwords)?,
         tokens: keys.codec(),
@@ -208,8 +248,8 @@ pub async fn wire(settings: &Settings, passwords: PasswordConfig) -> Result<Wiri
                 ..settings.throttle.clone()
             },
         },
-    })
-    .map_err(StartupError::Hashing)?;
+    };
+    let auth = recorded(metrics, || AuthService::new(deps)).map_err(StartupError::Hashing)?;
     let trusted_proxies = settings.trusted_proxies.clone().into();
     Ok(Wiring {
         state: AppState {
@@ -221,6 +261,37 @@ pub async fn wire(settings: &Settings, passwords: PasswordConfig) -> Result<Wiri
         db,
         pool,
     })
+}
+
+/// Runs `build` with the recorder of `metrics` in force, if any, so the metric handles it
+/// registers record there.
+fn recorded<T>(metrics: Option<&Metrics>, build: impl FnOnce() -> T) -> T {
+    match metrics {
+        Some(metrics) => metrics.scope(build),
+        None => build(),
+    }
+}
+
+/// Binds the metrics listener, whose scrapes read the sizes of `pool`.
+fn metrics_listener(
+    addr: std::net::SocketAddr,
+    metrics: Metrics,
+    pool: &DbPool,
+) -> Result<prometheus::Listener, StartupError> {
+    let pool = pool.clone();
+    let probe = Arc::new(move || {
+        let status = pool.status();
+        PoolReading {
+            size: status.size,
+            in_use: status.size.saturating_sub(status.available),
+            waiting: status.waiting,
+            max_size: status.max_size,
+        }
+    });
+    let listener = prometheus::Listener::bind(addr, metrics, probe)
+        .map_err(|source| StartupError::Bind { addr, source })?;
+    tracing::info!(address = %addr.ip(), port = listener.port(), "metrics listening");
+    Ok(listener)
 }
 
 /// The token codec and the service keeping its signing keys, from the `JWT_*` settings.

@@ -11,6 +11,7 @@ mod flow;
 mod health;
 mod login;
 mod me;
+mod metrics;
 mod refresh;
 mod register;
 mod request_id;

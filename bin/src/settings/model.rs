@@ -153,6 +153,11 @@ pub struct Settings {
     /// `SHUTDOWN_TIMEOUT_SECONDS`: how long in-flight requests may drain on shutdown;
     /// default 30 s.
     pub shutdown_timeout: Duration,
+    /// `METRICS_HOST`: address of the private metrics listener; default 127.0.0.1.
+    pub metrics_host: IpAddr,
+    /// `METRICS_PORT`: port of the private metrics listener (`GET /metrics`); default 9100,
+    /// 0 picks a free port, empty turns metrics off (`None`).
+    pub metrics_port: Option<u16>,
 }
 
 impl Settings {
@@ -205,11 +210,13 @@ impl Settings {
             max_body_bytes: 16 * 1024,
             request_timeout: Duration::from_secs(5),
             shutdown_timeout: Duration::from_secs(30),
+            metrics_host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            metrics_port: Some(9100),
         }
     }
 
     /// Settings for tests only: the defaults, except port 0 (a free port), a fixed public
-    /// JWT key (so no key file is written), pretty logs and rate limiting on.
+    /// JWT key (so no key file is written), pretty logs, rate limiting on and metrics off.
     ///
     /// `database` keeps the default `sqlite://auth.db`: callers set it to their own
     /// temporary database before use. Never use this in production; the key is public, which
@@ -221,6 +228,7 @@ impl Settings {
             jwt_secret_key: Some(SecretString::from(TEST_JWT_SECRET)),
             log_format: LogFormat::Pretty,
             rate_limit_enabled: true,
+            metrics_port: None,
             ..Self::defaults()
         }
     }
@@ -228,6 +236,13 @@ impl Settings {
     /// The address to listen on: `HOST` and `PORT` together.
     pub fn bind_address(&self) -> SocketAddr {
         SocketAddr::new(self.host, self.port)
+    }
+
+    /// The address of the metrics listener (`METRICS_HOST` and `METRICS_PORT`), or `None`
+    /// when metrics are off.
+    pub fn metrics_address(&self) -> Option<SocketAddr> {
+        self.metrics_port
+            .map(|port| SocketAddr::new(self.metrics_host, port))
     }
 }
 
@@ -273,6 +288,8 @@ impl fmt::Debug for Settings {
             .field("max_body_bytes", &self.max_body_bytes)
             .field("request_timeout", &self.request_timeout)
             .field("shutdown_timeout", &self.shutdown_timeout)
+            .field("metrics_host", &self.metrics_host)
+            .field("metrics_port", &self.metrics_port)
             .finish()
     }
 }

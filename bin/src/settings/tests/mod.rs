@@ -3,5 +3,6 @@
 
 mod env_example;
 mod load;
+mod metrics;
 mod parse;
 mod secret_key;
