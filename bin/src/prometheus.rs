@@ -218,10 +218,10 @@ async fn scrape(scrape: web::Data<Scrape>) -> HttpResponse {
 ///
 /// The I/O error when the listener cannot be used.
 fn serve(listener: TcpListener, metrics: Metrics, pool: PoolProbe) -> std::io::Result<Server> {
-    let scrape = web::Data::new(Scrape { metrics, pool });
+    let data = web::Data::new(Scrape { metrics, pool });
     Ok(HttpServer::new(move || {
         App::new()
-            .app_data(scrape.clone())
+            .app_data(data.clone())
             .route("/metrics", web::get().to(scrape))
             .default_service(web::to(crate::routes::not_found))
             .wrap(from_fn(envelope))
