@@ -23,8 +23,8 @@ async fn scrape(server: &TestServer) -> String {
     reply.text()
 }
 
-/// The value of the sample `name{labels}` (labels in any order), 0 when it is absent.
-fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
+/// The whole-number value of the sample `name{labels}` (labels in any order), 0 when it is absent.
+fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> u64 {
     let wanted: Vec<String> = labels.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
     text.lines()
         .filter(|line| !line.starts_with('#'))
@@ -41,10 +41,10 @@ fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
             wanted.sort_unstable();
             metric == name && found == wanted
         })
-        .map_or(0.0, |(_, value)| value.parse().expect("a number"))
+        .map_or(0, |(_, value)| value.parse().expect("a whole number"))
 }
 
-fn logins(text: &str, outcome: &str) -> f64 {
+fn logins(text: &str, outcome: &str) -> u64 {
     sample(text, "auth_logins_total", &[("outcome", outcome)])
 }
 
@@ -69,19 +69,16 @@ api_test!(
             );
         }
         let version = env!("CARGO_PKG_VERSION");
-        assert_eq!(
-            sample(&text, "auth_build_info", &[("version", version)]),
-            1.0
-        );
+        assert_eq!(sample(&text, "auth_build_info", &[("version", version)]), 1);
         assert_eq!(
             sample(
                 &text,
                 "auth_circuit_breaker_state",
                 &[("breaker", "database")]
             ),
-            0.0
+            0
         );
-        assert!(sample(&text, "auth_db_pool_max_size", &[]) >= 1.0, "{text}");
+        assert!(sample(&text, "auth_db_pool_max_size", &[]) >= 1, "{text}");
         // Registered before anything happened, at zero.
         assert!(
             text.contains("auth_logins_total{outcome=\"locked\"} 0"),
@@ -111,8 +108,8 @@ api_test!(
             "INVALID_CREDENTIALS",
         );
         let after = scrape(&server).await;
-        assert_eq!(logins(&after, "success") - logins(&before, "success"), 1.0);
-        assert_eq!(logins(&after, "invalid") - logins(&before, "invalid"), 1.0);
+        assert_eq!(logins(&after, "success") - logins(&before, "success"), 1);
+        assert_eq!(logins(&after, "invalid") - logins(&before, "invalid"), 1);
         for untouched in ["throttled", "locked", "shed", "error"] {
             assert_eq!(
                 logins(&after, untouched),
@@ -121,9 +118,9 @@ api_test!(
             );
         }
         let created = ("outcome", "created");
-        assert_eq!(sample(&after, "auth_registrations_total", &[created]), 1.0);
+        assert_eq!(sample(&after, "auth_registrations_total", &[created]), 1);
         let hashed = sample(&after, "auth_password_hashing_duration_seconds_count", &[]);
-        assert!(hashed >= 3.0, "a hash and two verifications: {hashed}");
+        assert!(hashed >= 3, "a hash and two verifications: {hashed}");
         server.stop().await;
     }
 );
@@ -140,13 +137,13 @@ api_test!(
         let text = scrape(&server).await;
         let requests = "auth_http_requests_total";
         let me = [("route", "/auth/me"), ("method", "GET"), ("status", "200")];
-        assert_eq!(sample(&text, requests, &me), 1.0, "{text}");
+        assert_eq!(sample(&text, requests, &me), 1, "{text}");
         let lost = [("route", "unmatched"), ("method", "GET"), ("status", "404")];
-        assert_eq!(sample(&text, requests, &lost), 1.0, "{text}");
+        assert_eq!(sample(&text, requests, &lost), 1, "{text}");
         let timed = [("route", "/auth/me"), ("method", "GET")];
         assert_eq!(
             sample(&text, "auth_http_request_duration_seconds_count", &timed),
-            1.0
+            1
         );
         assert!(!text.contains("/random") && !text.contains("x=y"), "{text}");
         server.stop().await;
