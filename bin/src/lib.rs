@@ -21,6 +21,7 @@ pub mod healthcheck;
 pub mod keys;
 pub mod middleware;
 pub mod openapi;
+pub mod prometheus;
 pub mod routes;
 pub mod settings;
 pub mod startup;

@@ -3,8 +3,9 @@
 use std::net::TcpListener;
 use std::sync::Arc;
 
-use actix_web::HttpServer;
 use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::from_fn;
+use actix_web::{HttpServer, web};
 use auth_crypto::{
     Clock, CryptoError, JwtAlgorithm, JwtConfig, KeyEncryptionKey, PasswordConfig, PasswordHasher,
     SystemClock, TokenCodec, random_token,
@@ -19,6 +20,8 @@ use secrecy::SecretString;
 
 use crate::app::{HttpConfig, build_app};
 use crate::error::chain;
+use crate::middleware::http_metrics::{RequestMetrics, http_metrics};
+use crate::prometheus::{self, Metrics, PoolReading};
 use crate::routes::ApiInfo;
 use crate::settings::{ConfigError, Settings};
 use crate::state::AppState;
@@ -72,6 +75,7 @@ pub struct Application {
     upkeep: tokio::task::JoinHandle<()>,
     /// The periodic purge, when `RETENTION_INTERVAL_SECONDS` is not 0.
     purge: Option<tokio::task::JoinHandle<()>>,
+    metrics: Option<prometheus::Listener>,
 }
 
 impl Application {
@@ -105,13 +109,14 @@ impl Application {
         settings: Settings,
         passwords: PasswordConfig,
     ) -> Result<Self, StartupError> {
+        let recorder = settings.metrics_address().map(|_| Metrics::new());
         let Wiring {
             state,
             http,
             db,
             pool,
             retention,
-        } = wire(&settings, passwords).await?;
+        } = wire_recorded(&settings, passwords, recorder.as_ref()).await?;
         open_connections(&pool).await;
         let upkeep = tokio::spawn(state.keys.clone().run_upkeep());
         let purge = (!settings.retention_interval.is_zero())
@@ -123,19 +128,34 @@ impl Application {
             .local_addr()
             .map_err(|source| StartupError::Bind { addr, source })?
             .port();
-        let server = HttpServer::new(move || build_app(state.clone(), http.clone()))
-            .listen(listener)
-            .map_err(|source| StartupError::Bind { addr, source })?
-            .client_request_timeout(settings.request_timeout)
-            .shutdown_timeout(settings.shutdown_timeout.as_secs())
-            .run();
+        let requests = recorder
+            .clone()
+            .map(|m| web::Data::new(RequestMetrics::new(m)));
+        let server = HttpServer::new(move || {
+            let app = build_app(state.clone(), http.clone());
+            let app = match &requests {
+                Some(requests) => app.app_data(requests.clone()),
+                None => app,
+            };
+            app.wrap(from_fn(http_metrics))
+        })
+        .listen(listener)
+        .map_err(|source| StartupError::Bind { addr, source })?
+        .client_request_timeout(settings.request_timeout)
+        .shutdown_timeout(settings.shutdown_timeout.as_secs())
+        .run();
         tracing::info!(address = %addr.ip(), port, database = db.backend().as_str(), "listening");
+        let metrics = recorder
+            .zip(settings.metrics_address())
+            .map(|(recorder, addr)| metrics_listener(addr, recorder, &pool))
+            .transpose()?;
         Ok(Self {
             port,
             server,
             pool,
             upkeep,
             purge,
+            metrics,
         })
     }
 
@@ -151,7 +171,14 @@ impl Application {
         self.pool.clone()
     }
 
-    /// A handle to stop the server (gracefully with `stop(true)`).
+    /// The port of the metrics listener, `None` when metrics are off (useful with
+    /// `METRICS_PORT=0`).
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(prometheus::Listener::port)
+    }
+
+    /// A handle to stop the server (gracefully with `stop(true)`); the metrics listener
+    /// stops with it.
     pub fn handle(&self) -> ServerHandle {
         self.server.handle()
     }
@@ -163,7 +190,11 @@ impl Application {
     ///
     /// I/O errors of the server.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let metrics = self.metrics.map(prometheus::Listener::spawn);
         let result = self.server.await;
+        if let Some(metrics) = metrics {
+            metrics.stop().await;
+        }
         self.upkeep.abort();
         if let Some(purge) = self.purge {
             purge.abort();
@@ -213,9 +244,18 @@ pub struct Wiring {
 ///
 /// See [`StartupError`].
 pub async fn wire(settings: &Settings, passwords: PasswordConfig) -> Result<Wiring, StartupError> {
+    wire_recorded(settings, passwords, None).await
+}
+
+/// [`wire`], with the services' and the breaker's metrics recorded in `metrics`.
+async fn wire_recorded(
+    settings: &Settings,
+    passwords: PasswordConfig,
+    metrics: Option<&Metrics>,
+) -> Result<Wiring, StartupError> {
     let (db, pool) = database(settings).await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let breaker = database_breaker(settings);
+    let breaker = recorded(metrics, || database_breaker(settings));
     let keys = key_service(settings, &pool, &breaker, &clock)?;
     // The first key (EdDSA, ES256) is made and every published key loaded before serving.
     keys.upkeep().await?;
@@ -230,14 +270,16 @@ pub async fn wire(settings: &Settings, passwords: PasswordConfig) -> Result<Wiri
         passwords.argon2.m_cost_kib.div_ceil(1024),
     );
     let throttle_key = settings.resolve_throttle_key()?;
-    let auth = auth_service(
-        settings,
-        passwords,
-        &pool,
-        (breaker, clock),
-        keys.codec(),
-        throttle_key,
-    )?;
+    let auth = recorded(metrics, || {
+        auth_service(
+            settings,
+            passwords,
+            &pool,
+            (breaker, clock),
+            keys.codec(),
+            throttle_key,
+        )
+    })?;
     let retention = retention_service(settings, &pool);
     let trusted_proxies = settings.trusted_proxies.clone().into();
     Ok(Wiring {
@@ -340,6 +382,37 @@ async fn purge_every(retention: RetentionService, every: std::time::Duration) {
             Err(err) => tracing::warn!(error = %chain(&err), "purge failed"),
         }
     }
+}
+
+/// Runs `build` with the recorder of `metrics` in force, if any, so the metric handles it
+/// registers record there.
+fn recorded<T>(metrics: Option<&Metrics>, build: impl FnOnce() -> T) -> T {
+    match metrics {
+        Some(metrics) => metrics.scope(build),
+        None => build(),
+    }
+}
+
+/// Binds the metrics listener, whose scrapes read the sizes of `pool`.
+fn metrics_listener(
+    addr: std::net::SocketAddr,
+    metrics: Metrics,
+    pool: &DbPool,
+) -> Result<prometheus::Listener, StartupError> {
+    let pool = pool.clone();
+    let probe = Arc::new(move || {
+        let status = pool.status();
+        PoolReading {
+            size: status.size,
+            in_use: status.size.saturating_sub(status.available),
+            waiting: status.waiting,
+            max_size: status.max_size,
+        }
+    });
+    let listener = prometheus::Listener::bind(addr, metrics, probe)
+        .map_err(|source| StartupError::Bind { addr, source })?;
+    tracing::info!(address = %addr.ip(), port = listener.port(), "metrics listening");
+    Ok(listener)
 }
 
 /// The token codec and the service keeping its signing keys, from the `JWT_*` settings.

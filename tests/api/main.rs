@@ -11,6 +11,7 @@ mod flow;
 mod health;
 mod login;
 mod me;
+mod metrics;
 mod outage;
 mod refresh;
 mod register;

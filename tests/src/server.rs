@@ -27,6 +27,7 @@ const STOP_TIMEOUT: Duration = Duration::from_secs(15);
 /// error; dropping it without `stop` (a failed test) stops it forcefully.
 pub struct TestServer {
     base_url: String,
+    metrics_url: Option<String>,
     client: reqwest::Client,
     running: Option<Running>,
     pool: Option<DbPool>,
@@ -59,10 +60,14 @@ impl TestServer {
             .expect("the server starts");
         let port = app.port();
         let pool = app.pool();
+        let metrics_url = app
+            .metrics_port()
+            .map(|port| format!("http://127.0.0.1:{port}"));
         let handle = app.handle();
         let task = actix_web::rt::spawn(app.run_until_stopped());
         Self {
             base_url: format!("http://127.0.0.1:{port}"),
+            metrics_url,
             client: client(),
             running: Some(Running { handle, task }),
             pool: Some(pool),
@@ -76,6 +81,7 @@ impl TestServer {
             .filter(|v| !v.is_empty())?;
         Some(Self {
             base_url: base_url.trim_end_matches('/').to_owned(),
+            metrics_url: None,
             client: client(),
             running: None,
             pool: None,
@@ -85,6 +91,19 @@ impl TestServer {
     /// `http://host:port`, without a trailing slash.
     pub fn base_url(&self) -> &str {
         &self.base_url
+    }
+
+    /// `http://host:port` of the private metrics listener; `None` when metrics are off (the
+    /// test settings' default: turn them on with `METRICS_PORT` 0 in
+    /// [`spawn_with`](Self::spawn_with)).
+    pub fn metrics_url(&self) -> Option<&str> {
+        self.metrics_url.as_deref()
+    }
+
+    /// `GET /metrics` on the metrics listener, which must be on.
+    pub async fn scrape(&self) -> Reply {
+        let base = self.metrics_url().expect("metrics are on for this server");
+        self.send(self.client.get(format!("{base}/metrics"))).await
     }
 
     /// The absolute URL of `path` (which starts with `/`).

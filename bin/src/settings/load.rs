@@ -65,6 +65,7 @@ impl Settings {
         load_server(&env, &mut settings)?;
         load_docs(&env, &mut settings);
         load_retention(&env, &mut settings)?;
+        load_metrics(&env, &mut settings)?;
         check_timeout_below_grace(&settings)?;
         Ok(settings)
     }
@@ -415,6 +416,35 @@ fn load_retention<F: Lookup>(env: &Env<F>, s: &mut Settings) -> Result<(), Confi
         int_in(t, 0..=36_500)
     })?;
     s.throttle_key_secret = env.secret_of("THROTTLE_KEY_SECRET", MIN_SECRET_BYTES)?;
+    Ok(())
+}
+
+/// `METRICS_HOST` and `METRICS_PORT`; an empty (but set) `METRICS_PORT` turns metrics off.
+/// The metrics port may not be the service's own.
+fn load_metrics<F: Lookup>(env: &Env<F>, s: &mut Settings) -> Result<(), ConfigError> {
+    env.set("METRICS_HOST", &mut s.metrics_host, parse::host)?;
+    if let Some(raw) = env.raw("METRICS_PORT") {
+        let text = raw.trim();
+        s.metrics_port = if text.is_empty() {
+            None
+        } else {
+            let port = int_in(text, 0..=u16::MAX)
+                .map_err(|expected| ConfigError::invalid("METRICS_PORT", text, expected))?;
+            Some(port)
+        };
+    }
+    if s.metrics_port
+        .is_some_and(|port| port != 0 && port == s.port)
+    {
+        return Err(ConfigError::Conflict {
+            var: "METRICS_PORT",
+            other: "PORT",
+            why: format!(
+                "both are {}: metrics must never be served on the public port",
+                s.port
+            ),
+        });
+    }
     Ok(())
 }
 

@@ -176,6 +176,11 @@ pub struct Settings {
     /// `THROTTLE_KEY_SECRET`: the secret throttle keys are hashed under; `None` to derive one
     /// from the JWT secret or key-encryption key (see [`Settings::resolve_throttle_key`]).
     pub throttle_key_secret: Option<SecretString>,
+    /// `METRICS_HOST`: address of the private metrics listener; default 127.0.0.1.
+    pub metrics_host: IpAddr,
+    /// `METRICS_PORT`: port of the private metrics listener (`GET /metrics`); default 9100,
+    /// 0 picks a free port, empty turns metrics off (`None`).
+    pub metrics_port: Option<u16>,
 }
 
 impl Settings {
@@ -235,11 +240,13 @@ impl Settings {
             retention_interval: Duration::from_secs(3600),
             audit_retention_days: 365,
             throttle_key_secret: None,
+            metrics_host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            metrics_port: Some(9100),
         }
     }
 
     /// Settings for tests only: the defaults, except port 0 (a free port), a fixed public
-    /// JWT key (so no key file is written), pretty logs and rate limiting on.
+    /// JWT key (so no key file is written), pretty logs, rate limiting on and metrics off.
     ///
     /// `database` keeps the default `sqlite://auth.db`: callers set it to their own
     /// temporary database before use. Never use this in production; the key is public, which
@@ -251,6 +258,7 @@ impl Settings {
             jwt_secret_key: Some(SecretString::from(TEST_JWT_SECRET)),
             log_format: LogFormat::Pretty,
             rate_limit_enabled: true,
+            metrics_port: None,
             ..Self::defaults()
         }
     }
@@ -258,6 +266,13 @@ impl Settings {
     /// The address to listen on: `HOST` and `PORT` together.
     pub fn bind_address(&self) -> SocketAddr {
         SocketAddr::new(self.host, self.port)
+    }
+
+    /// The address of the metrics listener (`METRICS_HOST` and `METRICS_PORT`), or `None`
+    /// when metrics are off.
+    pub fn metrics_address(&self) -> Option<SocketAddr> {
+        self.metrics_port
+            .map(|port| SocketAddr::new(self.metrics_host, port))
     }
 }
 
@@ -313,6 +328,8 @@ impl fmt::Debug for Settings {
             .field("retention_interval", &self.retention_interval)
             .field("audit_retention_days", &self.audit_retention_days)
             .field("throttle_key_secret", &self.throttle_key_secret)
+            .field("metrics_host", &self.metrics_host)
+            .field("metrics_port", &self.metrics_port)
             .finish()
     }
 }

@@ -38,7 +38,7 @@ struct Writer {
     timeout: Duration,
 }
 
-/// How many connections the pool holds and how many are idle.
+/// How many connections the pool holds, how many are idle and how many requests wait.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PoolStatus {
     /// Connections open now.
@@ -47,6 +47,8 @@ pub struct PoolStatus {
     pub available: usize,
     /// The most the pool opens.
     pub max_size: usize,
+    /// Requests waiting for a connection.
+    pub waiting: usize,
 }
 
 impl DbPool {
@@ -131,6 +133,7 @@ impl DbPool {
             size: status.size,
             available: status.available,
             max_size: status.max_size,
+            waiting: status.waiting,
         }
     }
 

@@ -5,6 +5,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
+use crate::breaker_metrics::BreakerMetrics;
 use crate::machine::{Machine, Transition};
 use crate::permit::{Permit, classify};
 use crate::{
@@ -54,6 +55,7 @@ pub struct CircuitBreaker {
     name: String,
     clock: Arc<dyn MonotonicClock>,
     machine: Mutex<Machine>,
+    metrics: BreakerMetrics,
 }
 
 impl CircuitBreaker {
@@ -64,13 +66,19 @@ impl CircuitBreaker {
 
     /// A closed breaker that reads time from `clock`, such as a
     /// [`ManualMonotonicClock`](crate::ManualMonotonicClock) in tests.
+    ///
+    /// Its state and transitions are recorded through the `metrics` facade, as
+    /// `auth_circuit_breaker_state` and `auth_circuit_breaker_transitions_total` labelled with
+    /// `name`, in the recorder in force now (none: nothing is recorded).
     pub fn with_clock(
         name: impl Into<String>,
         config: BreakerConfig,
         clock: Arc<dyn MonotonicClock>,
     ) -> Self {
+        let name = name.into();
         Self {
-            name: name.into(),
+            metrics: BreakerMetrics::register(&name),
+            name,
             clock,
             machine: Mutex::new(Machine::new(config)),
         }
@@ -136,8 +144,8 @@ impl CircuitBreaker {
     ///
     /// Calls still running when it is reset are no longer counted against the new state.
     pub fn reset(&self) {
-        let transition = self.with_machine(|machine, _| machine.reset());
-        self.log(transition);
+        let (from, transition) = self.with_machine(|machine, _| (machine.state(), machine.reset()));
+        self.log_from(transition, from);
     }
 
     fn acquire<E>(&self) -> Result<Permit<'_>, CircuitError<E>> {
@@ -164,7 +172,16 @@ impl CircuitBreaker {
 
     /// Logs a state change: WARN on opening, INFO on half-opening and closing.
     pub(crate) fn log(&self, transition: Option<Transition>) {
+        // Every transition but a reset says where it came from.
+        self.log_from(transition, CircuitState::Closed);
+    }
+
+    /// Logs a state change from `from` and records it in the breaker's metrics.
+    fn log_from(&self, transition: Option<Transition>, from: CircuitState) {
         let name = self.name.as_str();
+        if let Some(transition) = transition {
+            self.metrics.record(transition, from);
+        }
         match transition {
             None => {}
             Some(Transition::Opened { failures }) => {

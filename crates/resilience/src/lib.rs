@@ -49,6 +49,7 @@
 //! ```
 
 mod breaker;
+mod breaker_metrics;
 mod clock;
 mod error;
 mod machine;

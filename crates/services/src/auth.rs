@@ -16,6 +16,7 @@ use crate::audit::Auditor;
 use crate::error::{DbError, Fault, Invalid, RegisterError};
 use crate::guard::guarded;
 use crate::hashing::HashingPool;
+use crate::outcomes::{Outcomes, RegisterOutcome};
 use crate::throttle::{Budget, Throttle};
 use crate::{
     AdminService, AuthConfig, AuthSession, RegisterInput, RequestContext, SessionId, User,
@@ -55,12 +56,17 @@ pub(crate) struct Inner {
     pub(crate) breaker: Arc<CircuitBreaker>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) config: AuthConfig,
+    pub(crate) outcomes: Outcomes,
 }
 
 impl AuthService {
     /// Builds the service once, starting its password-hashing threads (each allocates its
     /// Argon2 memory now); share it behind its internal `Arc` by cloning. The threads stop
     /// when the last clone is dropped.
+    ///
+    /// Its metrics (outcomes of sign-ins, registrations and refreshes, throttle refusals,
+    /// password hashing) are registered now, through the `metrics` facade, in the recorder in
+    /// force (none: nothing is recorded).
     ///
     /// # Errors
     ///
@@ -84,6 +90,7 @@ impl AuthService {
                 breaker: deps.breaker,
                 clock: deps.clock,
                 config: deps.config,
+                outcomes: Outcomes::register(),
             }),
         })
     }
@@ -141,6 +148,19 @@ impl AuthService {
     /// saturated. Nothing is written on error.
     #[tracing::instrument(name = "auth.register", skip_all, fields(user_id = tracing::field::Empty, session_id = tracing::field::Empty))]
     pub async fn register(
+        &self,
+        context: &RequestContext,
+        input: RegisterInput,
+    ) -> Result<AuthSession, RegisterError> {
+        let result = self.create_account(context, input).await;
+        self.inner
+            .outcomes
+            .registration(RegisterOutcome::of(&result));
+        result
+    }
+
+    /// [`register`](Self::register) without counting its outcome.
+    async fn create_account(
         &self,
         context: &RequestContext,
         input: RegisterInput,

@@ -11,11 +11,12 @@
 use std::panic::AssertUnwindSafe;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use auth_crypto::{
     CryptoError, HashedPassword, HashingMemory, PasswordForm, PasswordHasher, Verification,
 };
+use metrics::{Gauge, Histogram};
 use secrecy::SecretString;
 use thread_priority::ThreadPriority;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
@@ -96,6 +97,51 @@ pub(crate) struct HashingPool {
     /// Permits for the requests hashing: `threads`.
     workers: Arc<Semaphore>,
     queue_timeout: Duration,
+    meters: HashingMeters,
+}
+
+/// The hashing metrics, registered once with the pool (no-ops without a recorder).
+#[derive(Clone)]
+struct HashingMeters {
+    /// `auth_password_hashing_duration_seconds`: one hash or verification on its thread.
+    duration: Histogram,
+    /// `auth_password_hashing_queue_wait_seconds`: from asking for a slot to getting a thread
+    /// (or being shed after the queue timeout).
+    queue_wait: Histogram,
+    /// `auth_password_hashing_queue_depth`: requests waiting for a thread now.
+    queue_depth: Gauge,
+}
+
+impl std::fmt::Debug for HashingMeters {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HashingMeters").finish_non_exhaustive()
+    }
+}
+
+impl HashingMeters {
+    fn register() -> Self {
+        Self {
+            duration: metrics::histogram!("auth_password_hashing_duration_seconds"),
+            queue_wait: metrics::histogram!("auth_password_hashing_queue_wait_seconds"),
+            queue_depth: metrics::gauge!("auth_password_hashing_queue_depth"),
+        }
+    }
+}
+
+/// One request counted in the queue-depth gauge until it is dropped.
+struct Waiting<'a>(&'a Gauge);
+
+impl<'a> Waiting<'a> {
+    fn enter(gauge: &'a Gauge) -> Self {
+        gauge.increment(1.0);
+        Self(gauge)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.decrement(1.0);
+    }
 }
 
 impl HashingPool {
@@ -120,6 +166,7 @@ impl HashingPool {
             admitted: Arc::new(Semaphore::new(threads + limits.queue_depth)),
             workers: Arc::new(Semaphore::new(threads)),
             queue_timeout: limits.queue_timeout,
+            meters: HashingMeters::register(),
         })
     }
 
@@ -131,9 +178,12 @@ impl HashingPool {
     pub(crate) async fn slot(&self) -> Result<Slot<'_>, Fault> {
         let admitted = self.admitted.clone().try_acquire_owned();
         let admitted = admitted.map_err(|_| overloaded("the hashing queue is full"))?;
+        let (started, waiting) = (Instant::now(), Waiting::enter(&self.meters.queue_depth));
         let worker = tokio::time::timeout(self.queue_timeout, self.workers.clone().acquire_owned());
+        let worker = worker.await;
+        drop(waiting);
+        self.meters.queue_wait.record(started.elapsed());
         let worker = worker
-            .await
             .map_err(|_| overloaded("no hashing thread freed up in time"))?
             .map_err(Fault::internal)?;
         Ok(Slot {
@@ -192,12 +242,15 @@ impl Slot<'_> {
         let (reply, answer) = oneshot::channel();
         let span = tracing::Span::current();
         let permits = self.permits;
+        let duration = self.pool.meters.duration.clone();
         let job: Job = Box::new(move |hasher, memory| {
             // A caller that went away (closed connection, timeout) needs no work done.
             if reply.is_closed() {
                 return;
             }
+            let started = Instant::now();
             let outcome = span.in_scope(|| work(hasher, memory));
+            duration.record(started.elapsed());
             // The thread is free before the caller hears back, so a caller that takes the
             // next slot as soon as it has its answer finds it free.
             drop(permits);

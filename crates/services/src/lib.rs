@@ -66,6 +66,7 @@ mod hashing;
 mod ids;
 mod keys;
 mod login;
+mod outcomes;
 mod output;
 mod retention;
 mod throttle;

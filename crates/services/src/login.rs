@@ -16,6 +16,7 @@ use crate::audit::{AuditEvent, AuditRow};
 use crate::auth::{DeviceIssue, record_ids};
 use crate::error::{DbError, Fault, LoginError};
 use crate::guard::guarded;
+use crate::outcomes::LoginOutcome;
 use crate::throttle::{Account, Admission, Budget, Reservation};
 use crate::{AuthService, AuthSession, LoginIdentifier, LoginInput, RequestContext, User};
 
@@ -93,6 +94,24 @@ impl AuthService {
         context: &RequestContext,
         input: LoginInput,
     ) -> Result<AuthSession, LoginError> {
+        let mut locked = false;
+        let result = self.sign_in(context, input, &mut locked).await;
+        let outcome = match LoginOutcome::of(&result) {
+            LoginOutcome::Invalid if locked => LoginOutcome::Locked,
+            outcome => outcome,
+        };
+        self.inner.outcomes.login(outcome);
+        result
+    }
+
+    /// [`login`](Self::login) without counting its outcome; sets `locked` when the account's
+    /// lock refused it.
+    async fn sign_in(
+        &self,
+        context: &RequestContext,
+        input: LoginInput,
+        locked: &mut bool,
+    ) -> Result<AuthSession, LoginError> {
         let inner = &self.inner;
         let ip = context.client_ip;
         // A hashing thread first: a shed sign-in reads and counts nothing.
@@ -145,6 +164,7 @@ impl AuthService {
             (_, Verification::Match { .. }) => Refused::Inactive,
             (_, Verification::Mismatch) => Refused::WrongPassword,
         };
+        *locked = matches!(refused, Refused::Locked);
         Err(self
             .refuse(context, admission, refused, Some(user.id))
             .await)

@@ -34,6 +34,7 @@ use unicode_normalization::UnicodeNormalization as _;
 
 use crate::error::{AccountError, DbError, Fault, LoginError, RefreshError, RegisterError};
 use crate::guard::guarded;
+use crate::outcomes::{ThrottleHits, ThrottleLayer};
 use crate::{LoginIdentifier, ThrottleKeySecret, UserId};
 
 /// Limits of the three layers.
@@ -175,6 +176,7 @@ pub(crate) struct Throttle {
     breaker: Arc<CircuitBreaker>,
     clock: Arc<dyn Clock>,
     config: ThrottleConfig,
+    hits: ThrottleHits,
 }
 
 /// A time far enough in the past that a counter using it as its window floor never restarts.
@@ -192,6 +194,7 @@ impl Throttle {
             breaker,
             clock,
             config,
+            hits: ThrottleHits::register(),
         }
     }
 
@@ -212,12 +215,12 @@ impl Throttle {
         let secret = &self.config.key_secret;
         let keys = [
             (
-                "address",
+                ThrottleLayer::Address,
                 format!("ip:{}:{}", budget.as_str(), secret.digest(&address_key(ip))),
                 address_limit,
             ),
             (
-                "network",
+                ThrottleLayer::Network,
                 format!(
                     "net:{}:{}",
                     budget.as_str(),
@@ -226,9 +229,15 @@ impl Throttle {
                 network_limit,
             ),
         ];
-        for (scope, key, limit) in keys {
+        for (layer, key, limit) in keys {
             let counter = self.hit(&key, now, now - window).await?;
             if counter.hits > limit {
+                self.hits.hit(layer);
+                let scope = if layer == ThrottleLayer::Address {
+                    "address"
+                } else {
+                    "network"
+                };
                 tracing::warn!(budget = budget.as_str(), scope, "address budget spent");
                 return Err(rate_limited(counter.window_started_at + window - now));
             }
@@ -259,6 +268,7 @@ impl Throttle {
             let window = self.config.ip_account_window;
             let counter = self.hit(&key, now, now - window).await?;
             if let Some(until) = counter.blocked_until.filter(|until| *until > now) {
+                self.hits.hit(ThrottleLayer::AddressAccount);
                 return Err(rate_limited(until - now));
             }
             let over = counter.hits - self.config.ip_account_max_failures;
@@ -266,6 +276,7 @@ impl Throttle {
                 let backoff = doubling(self.config.ip_account_backoff, over - 1)
                     .min(self.config.ip_account_max_backoff);
                 self.block(&key, Some(now + backoff)).await?;
+                self.hits.hit(ThrottleLayer::AddressAccount);
                 tracing::warn!("login attempts from one address on one account throttled");
                 return Err(rate_limited(backoff));
             }
@@ -278,6 +289,7 @@ impl Throttle {
         let lock_after = self.config.account_lock_after;
         if self.config.account_lock_duration.is_none() && counter.hits > lock_after {
             taken.give_back().await;
+            self.hits.hit(ThrottleLayer::AccountLock);
             return Ok((Admission::Locked, reservation));
         }
         let over = counter.hits - 1 - self.config.account_delay_after;
@@ -293,6 +305,7 @@ impl Throttle {
             if let Err(until) = claimed {
                 taken.give_back().await;
                 reservation.give_back().await;
+                self.hits.hit(ThrottleLayer::AccountDelay);
                 return Err(rate_limited(until - now));
             }
         }
@@ -311,6 +324,7 @@ impl Throttle {
             .await?;
             if claimed.is_err() {
                 taken.give_back().await;
+                self.hits.hit(ThrottleLayer::AccountLock);
                 return Ok((Admission::Locked, reservation));
             }
             taken.lock = Some(lock);

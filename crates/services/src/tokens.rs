@@ -15,6 +15,7 @@ use crate::audit::{AuditEvent, AuditRow};
 use crate::auth::ClientFacts;
 use crate::error::{Fault, RefreshError, TokenError};
 use crate::guard::guarded;
+use crate::outcomes::RefreshOutcome;
 use crate::throttle::Budget;
 use crate::{AuthService, AuthSession, Principal, RequestContext, SessionId, User, UserId};
 
@@ -67,6 +68,23 @@ impl AuthService {
         context: &RequestContext,
         refresh_token: &str,
     ) -> Result<AuthSession, RefreshError> {
+        let mut decided = None;
+        let result = self
+            .rotate_refresh(context, refresh_token, &mut decided)
+            .await;
+        let outcome = decided.unwrap_or_else(|| RefreshOutcome::of(&result));
+        self.inner.outcomes.refresh(outcome);
+        result
+    }
+
+    /// [`refresh`](Self::refresh) without counting its outcome; sets `decided` to a grace
+    /// replay or a reuse, which its result does not show.
+    async fn rotate_refresh(
+        &self,
+        context: &RequestContext,
+        refresh_token: &str,
+        decided: &mut Option<RefreshOutcome>,
+    ) -> Result<AuthSession, RefreshError> {
         let inner = &self.inner;
         inner
             .throttle
@@ -109,10 +127,13 @@ impl AuthService {
             }
             Rotation::Stale(session) if self.within_grace(&session, &presented, &next, now) => {
                 tracing::info!("refresh token reused within the grace window");
+                *decided = Some(RefreshOutcome::GraceReplay);
                 session
             }
             Rotation::Stale(session) => {
-                return Err(self.refuse_stale(context, &session, now).await?);
+                let refused = self.refuse_stale(context, &session, now).await?;
+                *decided = Some(RefreshOutcome::ReuseRevoked);
+                return Err(refused);
             }
             Rotation::Missing => return Err(RefreshError::InvalidToken),
         };

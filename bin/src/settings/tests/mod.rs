@@ -3,6 +3,7 @@
 
 mod env_example;
 mod load;
+mod metrics;
 mod parse;
 mod resilience;
 mod secret_key;

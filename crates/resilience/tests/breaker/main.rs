@@ -3,5 +3,6 @@
 //! panics.
 
 mod half_open;
+mod metrics;
 mod support;
 mod transitions;

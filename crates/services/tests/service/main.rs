@@ -5,6 +5,7 @@ mod account;
 mod audit;
 mod devices;
 mod keys;
+mod metrics;
 mod throttle;
 mod unicode;
 

@@ -27,7 +27,7 @@ async fn login_from(
 }
 
 /// A request from `ip`.
-fn at(ip: &str) -> RequestContext {
+pub(crate) fn at(ip: &str) -> RequestContext {
     RequestContext {
         request_id: None,
         client_ip: Some(ip.parse::<IpAddr>().unwrap()),
