@@ -4,4 +4,5 @@
 mod env_example;
 mod load;
 mod parse;
+mod properties;
 mod secret_key;
