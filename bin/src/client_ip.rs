@@ -147,6 +147,9 @@ pub fn of(req: &HttpRequest) -> Option<IpAddr> {
 }
 
 #[cfg(test)]
+mod properties;
+
+#[cfg(test)]
 mod tests {
     use std::net::IpAddr;
 

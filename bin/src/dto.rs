@@ -9,8 +9,11 @@ use auth_services::{
 };
 use secrecy::{ExposeSecret as _, SecretString};
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use time::OffsetDateTime;
-use utoipa::ToSchema;
+use utoipa::openapi::schema::{OneOfBuilder, Schema};
+use utoipa::openapi::{Ref, RefOr};
+use utoipa::{PartialSchema as _, ToSchema};
 
 /// `POST /auth/register` body.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -41,24 +44,75 @@ impl RegisterRequest {
 }
 
 /// `POST /auth/login` body: `email` or `username` (exactly one), and `password`.
-#[derive(Debug, Deserialize, ToSchema)]
-#[schema(example = json!({"email": "ann@example.com", "password": "correct horse battery staple"}))]
+///
+/// Its OpenAPI schema is a `oneOf` of [`LoginByEmail`] and [`LoginByUsername`], since a body
+/// with both identifiers (or neither) is refused.
+#[derive(Debug, Deserialize)]
 pub struct LoginRequest {
-    /// Sign in by email (case-insensitive). Give this or `username`.
-    #[schema(min_length = 1, max_length = 254)]
+    /// Sign in by email (case-insensitive).
     pub email: Option<String>,
-    /// Sign in by username (case-insensitive). Give this or `email`.
-    #[schema(min_length = 1, max_length = 254)]
+    /// Sign in by username (case-insensitive).
     pub username: Option<String>,
     /// The account's password.
-    #[schema(value_type = String, format = Password, min_length = 1, max_length = 128)]
     pub password: SecretString,
+    /// A device token from an earlier sign-in on this device.
+    pub device_token: Option<SecretString>,
+}
+
+impl utoipa::PartialSchema for LoginRequest {
+    fn schema() -> RefOr<Schema> {
+        OneOfBuilder::new()
+            .item(Ref::from_schema_name(LoginByEmail::name()))
+            .item(Ref::from_schema_name(LoginByUsername::name()))
+            .description(Some(
+                "`email` or `username` (exactly one, never both), and `password`.",
+            ))
+            .examples([json!({
+                "email": "ann@example.com",
+                "password": "correct horse battery staple"
+            })])
+            .into()
+    }
+}
+
+impl ToSchema for LoginRequest {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push((LoginByEmail::name().into(), LoginByEmail::schema()));
+        schemas.push((LoginByUsername::name().into(), LoginByUsername::schema()));
+    }
+}
+
+/// The schema of a `POST /auth/login` body that signs in by email (documentation only: the
+/// body is read as [`LoginRequest`]).
+#[derive(ToSchema)]
+#[schema(example = json!({"email": "ann@example.com", "password": "correct horse battery staple"}))]
+pub struct LoginByEmail {
+    /// Sign in by email (case-insensitive).
+    #[schema(min_length = 1, max_length = 254)]
+    pub email: String,
+    /// The account's password.
+    #[schema(value_type = String, format = Password, min_length = 1, max_length = 128)]
+    pub password: String,
     /// The device token this account received at an earlier sign-in on this device (or send
     /// the `device_token` cookie). Attempts carrying a valid one are throttled in that
     /// device's own bucket, so strangers' failures cannot lock the owner out; an invalid or
     /// foreign one is ignored.
-    #[schema(value_type = Option<String>)]
-    pub device_token: Option<SecretString>,
+    pub device_token: Option<String>,
+}
+
+/// The schema of a `POST /auth/login` body that signs in by username (documentation only:
+/// the body is read as [`LoginRequest`]).
+#[derive(ToSchema)]
+#[schema(example = json!({"username": "ann", "password": "correct horse battery staple"}))]
+pub struct LoginByUsername {
+    /// Sign in by username (case-insensitive).
+    #[schema(min_length = 1, max_length = 254)]
+    pub username: String,
+    /// The account's password.
+    #[schema(value_type = String, format = Password, min_length = 1, max_length = 128)]
+    pub password: String,
+    /// As in [`LoginByEmail`].
+    pub device_token: Option<String>,
 }
 
 impl TryFrom<LoginRequest> for LoginInput {

@@ -118,6 +118,10 @@ fn field_error(err: &serde_json::Error) -> FieldError {
         if let Some(name) = between(&text, "unknown field `", "`") {
             return FieldError::new(name, "is not allowed");
         }
+        // serde refuses a repeated key rather than let one of the values silently win.
+        if let Some(name) = between(&text, "duplicate field `", "`") {
+            return FieldError::new(name, "is given more than once");
+        }
         return FieldError::new("body", "has a field of the wrong type");
     }
     FieldError::new("body", "is not valid JSON")
@@ -164,6 +168,9 @@ mod tests {
         assert_eq!(field_error(&missing).field, "email");
         let unknown = serde_json::from_str::<Body>(r#"{"email":"a","x":1}"#).unwrap_err();
         assert_eq!(field_error(&unknown).field, "x");
+        let twice = serde_json::from_str::<Body>(r#"{"email":"a","email":"b"}"#).unwrap_err();
+        assert_eq!(field_error(&twice).field, "email");
+        assert_eq!(field_error(&twice).message, "is given more than once");
         let syntax = serde_json::from_str::<Body>("{").unwrap_err();
         assert_eq!(field_error(&syntax).message, "is not valid JSON");
     }

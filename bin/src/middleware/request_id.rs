@@ -104,4 +104,23 @@ mod tests {
         }
         assert!(uuid::Uuid::parse_str(&sanitize(None)).is_ok());
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn a_sane_id_is_echoed_unchanged(id in "[A-Za-z0-9._-]{1,128}") {
+            proptest::prop_assert_eq!(sanitize(Some(&id)), id);
+        }
+
+        #[test]
+        fn any_text_gives_an_id_that_is_itself_kept_and_fits_a_header(
+            text in proptest::prelude::any::<String>(),
+        ) {
+            let id = sanitize(Some(&text));
+            proptest::prop_assert!(id == text || uuid::Uuid::parse_str(&id).is_ok());
+            proptest::prop_assert_eq!(sanitize(Some(&id)), id.clone());
+            proptest::prop_assert!(super::HeaderValue::from_str(&id).is_ok());
+        }
+    }
 }

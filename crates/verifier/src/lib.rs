@@ -80,6 +80,8 @@ pub use jsonwebtoken::jwk;
 mod readme {}
 
 #[cfg(test)]
+mod properties;
+#[cfg(test)]
 mod testing;
 #[cfg(test)]
 mod tests;

@@ -6,4 +6,5 @@ mod load;
 mod metrics;
 mod parse;
 mod resilience;
+mod properties;
 mod secret_key;

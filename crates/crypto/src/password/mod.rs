@@ -7,6 +7,8 @@ mod hasher;
 mod legacy_bcrypt;
 mod memory;
 mod normalize;
+#[cfg(test)]
+mod properties;
 
 pub use config::{Argon2Params, HashScheme, PasswordConfig};
 pub use hashed::{HashedPassword, Verification};

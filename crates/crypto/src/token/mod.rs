@@ -9,6 +9,8 @@ mod generate;
 mod issue;
 mod keyring;
 #[cfg(test)]
+mod properties;
+#[cfg(test)]
 mod refusals;
 mod sealing;
 #[cfg(test)]
