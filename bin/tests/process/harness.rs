@@ -75,15 +75,14 @@ impl Instance {
             port: 0,
             output,
         };
-        match port {
-            Ok(port) => instance.port = port,
-            Err(_) => {
-                instance.kill();
-                panic!(
-                    "auth-service did not report its port:\n{}",
-                    instance.output()
-                );
-            }
+        if let Ok(port) = port {
+            instance.port = port;
+        } else {
+            instance.kill();
+            panic!(
+                "auth-service did not report its port:\n{}",
+                instance.output()
+            );
         }
         instance
     }

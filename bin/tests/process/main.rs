@@ -4,7 +4,8 @@
 //!
 //! A binary of its own (not a module of `http`): these tests start processes and spend
 //! seconds of wall time each, so they must not share a process with the in-process tests.
-#![cfg(all(test, unix))]
+#![cfg(test)]
+#![cfg(unix)]
 
 mod client;
 mod crash;

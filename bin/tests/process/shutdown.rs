@@ -40,7 +40,7 @@ async fn sigterm_drains_in_flight_requests_and_refuses_new_ones() {
             })
         })
         .collect();
-    tokio::time::sleep(Duration::from_millis(1000)).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
 
     let signalled = Instant::now();
     instance.terminate();
