@@ -5,6 +5,6 @@ mod env_example;
 mod load;
 mod metrics;
 mod parse;
-mod resilience;
 mod properties;
+mod resilience;
 mod secret_key;
