@@ -18,7 +18,7 @@ for alg in EdDSA ES256; do
   dir=$(mktemp -d)
   port=$(free_port)
   DATABASE_URL="sqlite://$dir/auth.db" JWT_ALGORITHM="$alg" HOST=127.0.0.1 PORT="$port" \
-    RATE_LIMIT_ENABLED=false LOG_LEVEL=warn target/debug/auth-service &
+    RATE_LIMIT_ENABLED=false LOG_LEVEL=warn METRICS_PORT= target/debug/auth-service &
   pid=$!
   for _ in $(seq 1 100); do
     curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break

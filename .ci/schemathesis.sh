@@ -34,7 +34,7 @@ trap cleanup EXIT
 start_server() {
   port=$(free_port)
   base="http://127.0.0.1:$port"
-  DATABASE_URL="$1" HOST=127.0.0.1 PORT="$port" RATE_LIMIT_ENABLED=false \
+  DATABASE_URL="$1" HOST=127.0.0.1 PORT="$port" RATE_LIMIT_ENABLED=false METRICS_PORT= \
     ARGON2_MEMORY_KIB=7168 ARGON2_ITERATIONS=5 ARGON2_PARALLELISM=1 \
     JWT_SECRET_KEY="schemathesis-only-secret-key-of-at-least-32-bytes" LOG_LEVEL=error \
     "$binary" >"$workdir/server.log" 2>&1 &

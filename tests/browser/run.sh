@@ -71,7 +71,7 @@ base_url="http://127.0.0.1:$port"
 jwt_secret="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 (
   cd "$tmp"
-  PORT="$port" HOST=127.0.0.1 DATABASE_URL="sqlite://$tmp/browser.db" \
+  PORT="$port" METRICS_PORT= HOST=127.0.0.1 DATABASE_URL="sqlite://$tmp/browser.db" \
     JWT_SECRET_KEY="$jwt_secret" LOG_LEVEL=warn exec "$bin"
 ) >"$tmp/server.log" 2>&1 &
 server_pid=$!

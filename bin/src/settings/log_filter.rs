@@ -30,7 +30,9 @@ impl LogFilter {
         let lower = text.to_ascii_lowercase();
         let text = if LOG_LEVELS.contains(&lower.as_str()) {
             lower
-        } else if text.contains('=') {
+        } else if text.contains('=') && text.is_ascii() {
+            // tracing-subscriber's directive parser slices by byte and panics inside a
+            // multi-byte character (` ²=`); targets and levels are ASCII, so refuse the rest.
             text.to_owned()
         } else {
             return Err(expected());
@@ -120,6 +122,13 @@ mod tests {
                 direct.to_string(),
                 "{text}"
             );
+        }
+    }
+
+    #[test]
+    fn non_ascii_directives_are_refused_not_a_panic() {
+        for text in [" ²=", "é=info", "info,crate=débug"] {
+            assert!(LogFilter::parse(text).is_err(), "{text}");
         }
     }
 

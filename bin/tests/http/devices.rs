@@ -69,7 +69,7 @@ db_test!(async fn the_openapi_document_describes_the_device_token(db) {
     let (status, _, doc) = send(&app, actix_web::test::TestRequest::get().uri("/openapi.json")).await;
     assert_eq!(status, 200);
     let schemas = &doc["components"]["schemas"];
-    for schema in ["LoginRequest", "TokenResponse"] {
+    for schema in ["LoginByEmail", "LoginByUsername", "TokenResponse"] {
         let field = &schemas[schema]["properties"]["device_token"];
         assert!(field.is_object(), "{schema} lacks device_token: {}", schemas[schema]);
     }

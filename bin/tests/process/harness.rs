@@ -27,6 +27,8 @@ pub fn base_env(database_url: &str) -> Vec<(String, String)> {
         ("JWT_SECRET_KEY", JWT_SECRET_KEY),
         ("HOST", "127.0.0.1"),
         ("PORT", "0"),
+        // Several instances run at once: none may take the default metrics port.
+        ("METRICS_PORT", ""),
         ("LOG_FORMAT", "json"),
         ("LOG_LEVEL", "warn,auth_service::startup=info"),
         ("ARGON2_MEMORY_KIB", "7168"),

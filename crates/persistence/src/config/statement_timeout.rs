@@ -34,7 +34,14 @@ impl DbConfig {
     pub fn with_statement_timeout(mut self, timeout: Duration) -> Self {
         if self.backend == Backend::Postgres {
             let ms = timeout.as_millis().max(1);
-            self.url = with_option(&self.url, &format!("-c%20statement_timeout%3D{ms}"));
+            let url = with_option(&self.url, &format!("-c%20statement_timeout%3D{ms}"));
+            // The driver's settings were read from the URL when it was given: read them again,
+            // or connections would start without the timeout. The URL was valid and only its
+            // `options` changed, so this cannot fail; if it did, the settings stay as they were.
+            if let Ok((target, _, _)) = super::postgres_target(&url) {
+                self.postgres = Some(target);
+                self.url = url;
+            }
         }
         self
     }
@@ -94,9 +101,22 @@ mod tests {
     #[test]
     fn other_options_are_kept_after_the_timeout() {
         assert_eq!(
-            with_timeout("postgres://h/db?options=-c%20search_path%3Dauth&x=1", 200),
-            "postgres://h/db?options=-c%20statement_timeout%3D200%20-c%20search_path%3Dauth&x=1"
+            with_timeout(
+                "postgres://h/db?options=-c%20search_path%3Dauth&connect_timeout=5",
+                200
+            ),
+            "postgres://h/db?options=-c%20statement_timeout%3D200%20-c%20search_path%3Dauth&\
+             connect_timeout=5"
         );
+    }
+
+    #[test]
+    fn connections_are_opened_with_the_timeout() {
+        let config = DbConfig::new("postgres://h/db?sslmode=disable")
+            .unwrap()
+            .with_statement_timeout(Duration::from_millis(250));
+        let driver = &config.postgres_target().unwrap().driver;
+        assert_eq!(driver.get_options(), Some("-c statement_timeout=250"));
     }
 
     #[test]
