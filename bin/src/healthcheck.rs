@@ -94,10 +94,18 @@ mod tests {
         let addr = listener.local_addr().unwrap();
         let server = std::thread::spawn(move || {
             let (mut socket, _) = listener.accept().unwrap();
-            let mut request = [0_u8; 1024];
-            let n = socket.read(&mut request).unwrap();
+            // The whole head is read before answering: closing with unread bytes would reset
+            // the connection under the answer.
+            let mut request = Vec::new();
+            let mut chunk = [0_u8; 1024];
+            while !request.ends_with(b"\r\n\r\n") {
+                let n = socket.read(&mut chunk).unwrap();
+                assert!(n > 0, "the probe closed before its request ended");
+                request.extend_from_slice(&chunk[..n]);
+            }
             socket.write_all(reply.as_bytes()).unwrap();
-            String::from_utf8_lossy(&request[..n]).into_owned()
+            socket.shutdown(std::net::Shutdown::Write).unwrap();
+            String::from_utf8_lossy(&request).into_owned()
         });
         (addr, server)
     }
