@@ -6,10 +6,33 @@
 
 use std::fmt;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::{URL_SAFE, URL_SAFE_NO_PAD};
 use jsonwebtoken::DecodingKey;
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, JwkSet, PublicKeyUse};
 
 use crate::{Algorithm, KeyError};
+
+/// The size in bytes of an Ed25519 public key and of a P-256 coordinate.
+const KEY_PART_BYTES: usize = 32;
+
+/// Checks that the JWK member `name` is base64url of exactly [`KEY_PART_BYTES`] bytes:
+/// jsonwebtoken slices key material without checking its length, and would panic on a
+/// shorter key while verifying a token.
+fn key_part(value: &str, name: &str) -> Result<(), KeyError> {
+    let bytes = URL_SAFE_NO_PAD
+        .decode(value)
+        .or_else(|_| URL_SAFE.decode(value))
+        .map_err(|_| KeyError::Invalid(format!("{name} is not base64url")))?;
+    if bytes.len() == KEY_PART_BYTES {
+        Ok(())
+    } else {
+        Err(KeyError::Invalid(format!(
+            "{name} is {} bytes, not {KEY_PART_BYTES}",
+            bytes.len()
+        )))
+    }
+}
 
 /// The shortest HMAC secret accepted, in bytes (256 bits).
 pub const MIN_HMAC_BYTES: usize = 32;
@@ -82,9 +105,12 @@ impl VerificationKey {
         }
         let algorithm = match &jwk.algorithm {
             AlgorithmParameters::OctetKeyPair(p) if p.curve == EllipticCurve::Ed25519 => {
+                key_part(&p.x, "x")?;
                 Algorithm::EdDSA
             }
             AlgorithmParameters::EllipticCurve(p) if p.curve == EllipticCurve::P256 => {
+                key_part(&p.x, "x")?;
+                key_part(&p.y, "y")?;
                 Algorithm::ES256
             }
             AlgorithmParameters::OctetKey(_) => {

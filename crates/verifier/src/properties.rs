@@ -129,3 +129,18 @@ fn the_hmac_key_of_these_properties_verifies_a_valid_token() {
     let err = verify(&keys(), &forged).unwrap_err();
     assert_eq!(err, VerifyError::BadSignature);
 }
+
+#[test]
+fn a_published_key_of_the_wrong_length_is_skipped_not_a_panic() {
+    // 27 bytes: jsonwebtoken would slice 32 out of it while verifying, and panic.
+    let short = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    for key in [
+        json!({"kty": "OKP", "crv": "Ed25519", "x": short, "kid": "k"}),
+        json!({"kty": "EC", "crv": "P-256", "x": short, "y": short, "kid": "k"}),
+        json!({"kty": "OKP", "crv": "Ed25519", "x": "not base64!", "kid": "k"}),
+    ] {
+        let keys = KeySet::from_jwks(&jwks(&[key.clone()])).unwrap();
+        assert!(keys.is_empty(), "{key}");
+        assert!(verify(&keys, &KEY_1.sign("k", "access")).is_err());
+    }
+}
