@@ -54,20 +54,39 @@ stop_server() {
   server_pid=
 }
 
-# Registers a user and signs in; prints the access token for the bearer operations.
+# Registers user $1 and signs in; prints the access token for the bearer operations.
 access_token() {
-  local body='{"email":"fuzz@example.com","username":"fuzzer","password":"schemathesis fuzzing passphrase"}'
+  local body="{\"email\":\"$1@example.com\",\"username\":\"$1\",\"password\":\"schemathesis fuzzing passphrase\"}"
   curl -fsS -H 'Content-Type: application/json' -d "$body" "$base/auth/register" >/dev/null
+  sign_in "$1"
+}
+
+# Signs user $1 in again; prints the new session's access token.
+sign_in() {
   curl -fsS -H 'Content-Type: application/json' \
-    -d '{"username":"fuzzer","password":"schemathesis fuzzing passphrase"}' "$base/auth/login" \
+    -d "{\"username\":\"$1\",\"password\":\"schemathesis fuzzing passphrase\"}" "$base/auth/login" \
     | "$venv/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'
+}
+
+# Prints the session id (`sid`) an access token carries.
+session_of() {
+  "$venv/bin/python" -c '
+import base64, json, sys
+payload = sys.argv[1].split(".")[1]
+print(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["sid"])' "$1"
 }
 
 # Runs every phase and check against the running server; fails on any failure or error.
 fuzz() {
   local backend=$1
   echo "Schemathesis against $backend ($base)"
-  ACCESS_TOKEN=$(access_token) "$venv/bin/st" --config-file .ci/schemathesis.toml run \
+  # Operations that end sessions sign out users of their own, so the other operations keep
+  # a live token for the whole run; the session to revoke is another one of its user.
+  local revoke_token
+  revoke_token=$(access_token fuzz-revoke)
+  ACCESS_TOKEN=$(access_token fuzzer) LOGOUT_ALL_TOKEN=$(access_token fuzz-logout-all) \
+    REVOKE_TOKEN=$revoke_token REVOKE_SESSION_ID=$(session_of "$(sign_in fuzz-revoke)") \
+    "$venv/bin/st" --config-file .ci/schemathesis.toml run \
     "$base/openapi.json" --seed "$SEED" --max-examples "$MAX_EXAMPLES" --workers 1 \
     || { echo "error: Schemathesis found failures on $backend" >&2; tail -n 50 "$workdir/server.log" >&2; exit 1; }
 }

@@ -87,8 +87,13 @@ impl ToSchema for LoginRequest {
 #[derive(ToSchema)]
 #[schema(example = json!({"email": "ann@example.com", "password": "correct horse battery staple"}))]
 pub struct LoginByEmail {
-    /// Sign in by email (case-insensitive).
-    #[schema(min_length = 1, max_length = 254)]
+    /// Sign in by email (case-insensitive); surrounding white space is trimmed, and no
+    /// control characters.
+    #[schema(
+        min_length = 1,
+        max_length = 254,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub email: String,
     /// The account's password.
     #[schema(value_type = String, format = Password, min_length = 1, max_length = 128)]
@@ -105,8 +110,12 @@ pub struct LoginByEmail {
 #[derive(ToSchema)]
 #[schema(example = json!({"username": "ann", "password": "correct horse battery staple"}))]
 pub struct LoginByUsername {
-    /// Sign in by username (case-insensitive).
-    #[schema(min_length = 1, max_length = 254)]
+    /// Sign in by username (case-insensitive); no control characters.
+    #[schema(
+        min_length = 1,
+        max_length = 254,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]+$"
+    )]
     pub username: String,
     /// The account's password.
     #[schema(value_type = String, format = Password, min_length = 1, max_length = 128)]

@@ -234,10 +234,10 @@ impl LoginInput {
     ) -> Result<Self, Invalid> {
         let mut errors = Vec::new();
         let identifier = match (email.map(str::trim), username) {
-            (Some(email), None) if !email.is_empty() && email.len() <= EMAIL_MAX_LEN => {
+            (Some(email), None) if fits_identifier(email) => {
                 Some(LoginIdentifier::Email(email.to_owned()))
             }
-            (None, Some(name)) if !name.is_empty() && name.len() <= EMAIL_MAX_LEN => {
+            (None, Some(name)) if fits_identifier(name) => {
                 Some(LoginIdentifier::Username(name.to_owned()))
             }
             (Some(_), Some(_)) => {
@@ -282,6 +282,12 @@ impl LoginInput {
             _ => Err(Invalid(errors)),
         }
     }
+}
+
+/// Whether a login identifier has 1 to [`EMAIL_MAX_LEN`] characters (not bytes, as the
+/// OpenAPI `maxLength` counts them).
+fn fits_identifier(identifier: &str) -> bool {
+    !identifier.is_empty() && identifier.chars().count() <= EMAIL_MAX_LEN
 }
 
 /// Longest device token considered; longer ones cannot be ours and are ignored.

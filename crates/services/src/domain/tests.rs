@@ -3,7 +3,9 @@
 use crate::Invalid;
 use secrecy::SecretString;
 
-use super::{Email, LoginIdentifier, LoginInput, Password, RegisterInput, Username, is_common};
+use super::{
+    EMAIL_MAX_LEN, Email, LoginIdentifier, LoginInput, Password, RegisterInput, Username, is_common,
+};
 
 fn secret(s: &str) -> SecretString {
     SecretString::from(s)
@@ -144,4 +146,14 @@ fn login_identifiers_with_control_characters_are_refused() {
         let result = LoginInput::parse(email, username, secret("pw"));
         assert!(matches!(result, Err(Invalid(_))), "{email:?} {username:?}");
     }
+}
+
+#[test]
+fn login_identifier_lengths_count_characters_not_bytes() {
+    // 254 two-byte characters: within the documented 254 characters, 508 bytes.
+    let long = "é".repeat(EMAIL_MAX_LEN);
+    assert!(LoginInput::parse(None, Some(&long), secret("pw")).is_ok());
+    assert!(LoginInput::parse(Some(&long), None, secret("pw")).is_ok());
+    let too_long = "é".repeat(EMAIL_MAX_LEN + 1);
+    assert!(LoginInput::parse(None, Some(&too_long), secret("pw")).is_err());
 }
