@@ -6,6 +6,8 @@
 # Needs: cargo, node >= 20 with npm, and /usr/bin/chromium (installed with apt-get when
 # missing, as root or through sudo). Works from any directory, with or without a TTY.
 # Screenshots: ${SCREENSHOT_DIR:-target/browser}/{swagger,redoc}.png (relative to the repo root).
+# AUTH_SERVICE_BIN names an auth-service binary built already (CI passes the one its test run
+# built); without it the script builds one.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -45,8 +47,12 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
 fi
 
 # 3. The service.
-cargo build -p auth-service
-bin="${CARGO_TARGET_DIR:-$root/target}/debug/auth-service"
+if [ -n "${AUTH_SERVICE_BIN:-}" ]; then
+  bin="$AUTH_SERVICE_BIN"
+else
+  cargo build -p auth-service
+  bin="${CARGO_TARGET_DIR:-$root/target}/debug/auth-service"
+fi
 case "$bin" in /*) ;; *) bin="$root/$bin" ;; esac
 
 # 4. Start it: free port, throwaway database and key, run from the temp dir so that a
