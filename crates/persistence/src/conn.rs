@@ -6,6 +6,11 @@
 //! the write lock at once and the busy timeout applies instead of a "database is locked" error.
 //! Writes check their connection out with `DbPool::writer`, which on SQLite queues them in the
 //! process first, so they rarely meet in SQLite's sleeping busy handler at all.
+//!
+//! A lookup by a unique key reads its row with `get_result`, never `first`: `first` adds
+//! `LIMIT ?`, and SQLite recompiles a statement whose `LIMIT` is a bound parameter each time
+//! that parameter is bound, so such a query would be parsed and planned on every call despite
+//! Diesel's prepared-statement cache.
 
 use diesel::SqliteConnection;
 use diesel_async::AsyncPgConnection;

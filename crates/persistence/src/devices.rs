@@ -84,7 +84,7 @@ pub async fn find_by_hash(
     let row: Option<DeviceRow> = on_conn!(pooled.conn(), |c| device_tokens::table
         .filter(device_tokens::token_hash.eq(token_hash))
         .select(DeviceRow::as_select())
-        .first(c)
+        .get_result(c)
         .await
         .optional())?;
     Ok(row.map(Into::into))

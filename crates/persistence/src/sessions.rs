@@ -368,7 +368,7 @@ pub async fn find_with_user(
             .inner_join(users::table)
             .filter(sessions::id.eq(id))
             .select((SessionRow::as_select(), crate::users::UserRow::as_select()))
-            .first(c)
+            .get_result(c)
             .await
             .optional()
     })?;
@@ -382,7 +382,7 @@ pub(crate) async fn find_on(
     let row: Option<SessionRow> = on_conn!(conn, |c| sessions::table
         .find(id)
         .select(SessionRow::as_select())
-        .first(*c)
+        .get_result(*c)
         .await
         .optional())?;
     Ok(row.map(Into::into))

@@ -180,7 +180,7 @@ pub async fn claim_slot(
     let blocked: Option<Option<PrimitiveDateTime>> = on_conn!(conn, |c| throttles::table
         .find(key)
         .select(throttles::blocked_until)
-        .first(*c)
+        .get_result(*c)
         .await
         .optional())?;
     Ok(Err(blocked.flatten().map_or(until, from_db)))
@@ -212,7 +212,7 @@ pub async fn hits(pool: &DbPool, key: &str) -> Result<Option<i64>, RepoError> {
     let hits = on_conn!(pooled.conn(), |c| throttles::table
         .find(key)
         .select(throttles::hits)
-        .first(c)
+        .get_result(c)
         .await
         .optional())?;
     Ok(hits)

@@ -120,7 +120,7 @@ pub async fn find_by_id(pool: &DbPool, id: i64) -> Result<Option<UserRecord>, Re
     let row: Option<UserRow> = on_conn!(pooled.conn(), |c| users::table
         .find(id)
         .select(UserRow::as_select())
-        .first(c)
+        .get_result(c)
         .await
         .optional())?;
     Ok(row.map(Into::into))
@@ -137,7 +137,7 @@ pub async fn find_by_email(pool: &DbPool, email: &str) -> Result<Option<UserReco
     let row: Option<UserRow> = on_conn!(pooled.conn(), |c| users::table
         .filter(users::email_normalized.eq(&key))
         .select(UserRow::as_select())
-        .first(c)
+        .get_result(c)
         .await
         .optional())?;
     Ok(row.map(Into::into))
@@ -157,7 +157,7 @@ pub async fn find_by_username(
     let row: Option<UserRow> = on_conn!(pooled.conn(), |c| users::table
         .filter(users::username_normalized.eq(&key))
         .select(UserRow::as_select())
-        .first(c)
+        .get_result(c)
         .await
         .optional())?;
     Ok(row.map(Into::into))
