@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 
 use crate::audit::Auditor;
 use crate::error::{DbError, Fault, Invalid, RegisterError};
-use crate::guard::guarded;
+use crate::guard::{guarded, refuse_if_open};
 use crate::hashing::HashingPool;
 use crate::outcomes::{Outcomes, RegisterOutcome};
 use crate::throttle::{Budget, Throttle};
@@ -174,6 +174,8 @@ impl AuthService {
                 Invalid::field("password", format!("must be {min} to {max} characters")).into(),
             );
         }
+        // No hash for a write the open breaker would refuse anyway.
+        refuse_if_open(&inner.breaker)?;
         // A hashing thread first: a shed registration leaves no trace.
         let slot = inner.hashing.slot().await?;
         inner

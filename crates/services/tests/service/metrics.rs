@@ -93,3 +93,36 @@ db_test!(async fn a_locked_account_is_counted_as_locked_not_invalid(db) {
     let hashed = handle.render();
     assert!(hashed.contains("auth_password_hashing_duration_seconds"), "{hashed}");
 });
+
+#[tokio::test]
+async fn a_registration_refused_by_the_open_breaker_hashes_nothing() {
+    let mut config =
+        auth_persistence::DbConfig::new("postgres://postgres@127.0.0.1:1/none").unwrap();
+    config.acquire_timeout = std::time::Duration::from_millis(200);
+    let pool = auth_persistence::DbPool::new(&config).unwrap();
+    let (auth, handle) = recorded(pool, clock(), AuthConfig::default());
+    // Enough failures to open the breaker, none of them a hash.
+    for _ in 0..5 {
+        let _ = auth.users().get_by_id(auth_services::UserId::new(1)).await;
+    }
+    let refused = auth
+        .register(&ANON, super::register_input("ann@example.com", "ann"))
+        .await;
+    let Err(auth_services::RegisterError::Fault(fault)) = refused else {
+        panic!("expected a fault, got {refused:?}");
+    };
+    assert!(
+        matches!(fault, auth_services::Fault::CircuitOpen { .. }),
+        "{fault:?}"
+    );
+    let hashes: u64 = handle
+        .render()
+        .lines()
+        .filter(|line| line.starts_with("auth_password_hashing_duration_seconds_count"))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum();
+    assert_eq!(
+        hashes, 0,
+        "a password was hashed for a write that could not happen"
+    );
+}
