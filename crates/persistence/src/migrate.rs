@@ -109,6 +109,11 @@ fn migrate_postgres(
 fn migrate_sqlite(path: &str) -> Result<Vec<String>, RepoError> {
     let mut conn = SqliteConnection::establish(path).map_err(RepoError::unavailable)?;
     diesel::sql_query("PRAGMA busy_timeout = 5000").execute(&mut conn)?;
+    // WAL is a property of the file: set once here, while nothing else has the database open,
+    // it is already in place when the pool's connections open. Switching a file to WAL takes
+    // an exclusive lock, which a pool connection opening beside a running write transaction
+    // could be refused at once (SQLite's deadlock rule skips the busy handler there).
+    diesel::sql_query("PRAGMA journal_mode = WAL").execute(&mut conn)?;
     let applied = apply(&mut conn, SQLITE)?;
     email_nfc::on_sqlite(&mut conn, now())?;
     Ok(applied)
@@ -242,6 +247,24 @@ mod tests {
             8,
             "past every id the audit trail names"
         );
+    }
+
+    #[tokio::test]
+    async fn a_migrated_sqlite_file_is_in_wal_mode_before_any_pool_opens_it() {
+        #[derive(diesel::QueryableByName)]
+        struct Mode {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            journal_mode: String,
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("wal.db");
+        let config = crate::DbConfig::new(format!("sqlite://{}", path.display())).unwrap();
+        super::run_migrations(&config).await.unwrap();
+        let mut conn = SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+        let mode: Mode =
+            diesel::RunQueryDsl::get_result(diesel::sql_query("PRAGMA journal_mode"), &mut conn)
+                .unwrap();
+        assert_eq!(mode.journal_mode, "wal");
     }
 
     #[cfg(unix)]

@@ -220,7 +220,9 @@ where
 
 /// Opens one SQLite connection, creating the file owner-only first, with the settings every
 /// connection needs: foreign keys on, a busy timeout so concurrent writers wait instead of
-/// failing, and WAL so readers never block the writer.
+/// failing, and WAL so readers never block the writer. Migrations already put the file in WAL
+/// mode, which makes the `journal_mode` statement here a lock-free no-op; it stays for a file
+/// the pool opens before any migration ran.
 async fn establish_sqlite(path: String, busy_ms: u128) -> diesel::ConnectionResult<SqliteConn> {
     // Owner-only, in case the pool opens the database before migrations did.
     crate::config::create_sqlite_file_at(&path).map_err(|e| {
