@@ -33,10 +33,15 @@ impl SpawnBlocking for BlockingPool {
         R: Send + 'static,
     {
         let ended = Arc::new(Ended::default());
-        let signal = ended.clone();
+        let job = Job {
+            task,
+            _signal: EndSignal(ended.clone()),
+        };
+        // The signal fires once the task and everything it captured are gone: after it ran,
+        // after it panicked, and also when it never runs (a runtime shutting down drops
+        // queued tasks unrun), which would otherwise leave the waiter below waiting forever.
         let handle = tokio::task::spawn_blocking(move || {
-            // Dropped after `task` and everything it captured, even if it panics.
-            let _signal = EndSignal(signal);
+            let Job { task, _signal } = job;
             task()
         });
         WaitOnDrop { handle, ended }
@@ -54,6 +59,13 @@ impl SpawnBlocking for BlockingPool {
 struct Ended {
     done: Mutex<bool>,
     changed: Condvar,
+}
+
+/// A task and its end signal. Fields drop in declaration order, so a job dropped unrun
+/// drops the task (and the connection it holds) before it signals.
+struct Job<F> {
+    task: F,
+    _signal: EndSignal,
 }
 
 /// Marks the task ended when dropped.
@@ -128,6 +140,26 @@ mod tests {
                 "the drop waited for the task"
             );
         });
+    }
+
+    #[test]
+    fn a_task_the_shut_down_runtime_never_runs_ends_without_hanging_its_waiter() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let handle = runtime.handle().clone();
+        runtime.shutdown_timeout(Duration::ZERO);
+        let (sent, outcome) = std::sync::mpsc::channel();
+        // On a thread of its own, so a regression fails the test instead of hanging it.
+        std::thread::spawn(move || {
+            let _entered = handle.enter();
+            let joined = futures::executor::block_on(BlockingPool.spawn_blocking(|| 42));
+            sent.send(joined.is_err()).unwrap();
+        });
+        let refused = outcome
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the waiter returned");
+        assert!(refused, "a task that never ran reports an error");
     }
 
     #[test]
