@@ -185,6 +185,8 @@ class Server:
             "RATE_LIMIT_ENABLED": "false",
         }
         env.update(extra_env or {})
+        # Extra server settings for a trial, such as BENCH_SERVER_ENV="DATABASE_MAX_CONNECTIONS=4".
+        env.update(item.split("=", 1) for item in os.environ.get("BENCH_SERVER_ENV", "").split())
         self.log_path = os.path.join(tmp, f"server-{self.port}.log")
         self.log_file = open(self.log_path, "w")
         binary = os.path.join(target_dir(), "release", "auth-service")

@@ -32,8 +32,10 @@ const HTTP_BUCKETS: [f64; 12] = [
 const HASHING_BUCKETS: [f64; 12] = [
     0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0,
 ];
-/// How often the recorder's histogram buffers are folded in when nobody scrapes.
-const UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
+/// How often the recorder's histogram buffers are folded in when nobody scrapes. Every
+/// observation waits in a buffer until then (about 9 bytes each): at 90,000 requests/s a
+/// 5 s interval held 4 MiB, 0.5 s holds 0.4 MiB, and folding costs microseconds.
+const UPKEEP_INTERVAL: Duration = Duration::from_millis(500);
 
 /// The database pool as the scrape sees it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
