@@ -8,7 +8,13 @@
 //! with a plain condition variable: the thread that dropped the future blocks until the
 //! abandoned query has ended (at most SQLite's busy timeout for a lock wait), and the
 //! connection comes back unshared, so the pool can check and reuse or discard it.
+//!
+//! A thread that exists to run SQLite work (the writer thread of
+//! [`sqlite_writer`](crate::sqlite_writer)) runs its queries in place instead, through
+//! [`run_inline`]: handing each statement to yet another thread would only add two thread
+//! switches per statement to the one critical section every write of the process shares.
 
+use std::cell::Cell;
 use std::error::Error;
 use std::future::Future;
 use std::pin::Pin;
@@ -19,6 +25,27 @@ use diesel_async::sync_connection_wrapper::SpawnBlocking;
 use futures::FutureExt as _;
 use futures::future::BoxFuture;
 use tokio::task::JoinHandle;
+
+thread_local! {
+    /// Set while this thread runs SQLite work in place (see [`run_inline`]).
+    static INLINE: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `work` with every SQLite query it starts executed at once on this thread, instead of
+/// on the blocking pool. Only for a thread that blocks on nothing but SQLite (never an async
+/// worker).
+pub(crate) fn run_inline<R>(work: impl FnOnce() -> R) -> R {
+    /// Clears the flag however `work` ends, a panic included.
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            INLINE.with(|inline| inline.set(false));
+        }
+    }
+    INLINE.with(|inline| inline.set(true));
+    let _reset = Reset;
+    work()
+}
 
 /// Runs blocking tasks on Tokio's blocking pool of the current runtime.
 #[derive(Debug, Clone, Copy, Default)]
@@ -32,6 +59,9 @@ impl SpawnBlocking for BlockingPool {
     where
         R: Send + 'static,
     {
+        if INLINE.with(Cell::get) {
+            return futures::future::ready(Ok(task())).boxed();
+        }
         let ended = Arc::new(Ended::default());
         let job = Job {
             task,

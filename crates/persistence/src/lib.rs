@@ -59,6 +59,7 @@ pub mod retention;
 mod schema;
 pub mod sessions;
 pub mod signing_keys;
+mod sqlite_writer;
 #[cfg(feature = "test-support")]
 pub mod test_support;
 pub mod throttles;

@@ -11,6 +11,7 @@ use std::time::Duration;
 use tokio::sync::Mutex;
 
 use crate::conn::{PooledConn, SqliteConn, on_conn};
+use crate::sqlite_writer::{SqliteWriter, WriteFn};
 use crate::{Backend, DbConfig, RepoError};
 
 /// A pool of connections to PostgreSQL or SQLite. Cheap to clone; clones share the pool.
@@ -36,6 +37,8 @@ struct Writer {
     turn: Arc<Mutex<()>>,
     /// How long a writer waits for its turn before the database counts as unavailable.
     timeout: Duration,
+    /// The thread the hot writes are queued to; it takes the same turn.
+    thread: SqliteWriter,
 }
 
 /// How many connections the pool holds, how many are idle and how many requests wait.
@@ -88,11 +91,16 @@ impl DbPool {
                     config.sqlite_path(),
                     manager_config,
                 );
+                let pool = build(manager, config)?;
+                let turn = Arc::new(Mutex::new(()));
+                let thread =
+                    SqliteWriter::start(pool.clone(), turn.clone(), config.acquire_timeout)?;
                 let writer = Writer {
-                    turn: Arc::new(Mutex::new(())),
+                    turn,
                     timeout: config.acquire_timeout,
+                    thread,
                 };
-                Inner::Sqlite(build(manager, config)?, writer)
+                Inner::Sqlite(pool, writer)
             }
         };
         Ok(Self { inner })
@@ -170,6 +178,19 @@ impl DbPool {
                 _turn: None,
             },
         })
+    }
+
+    /// Runs `write` on a connection for writing: on PostgreSQL a pooled one, here and now; on
+    /// SQLite the writer thread's, after the writes queued before it (see
+    /// [`sqlite_writer`](crate::sqlite_writer)). Arguments it needs are moved in, owned.
+    pub(crate) async fn write<R: Send + 'static>(
+        &self,
+        write: impl WriteFn<R>,
+    ) -> Result<R, RepoError> {
+        match &self.inner {
+            Inner::Postgres(_) => write(&mut self.get().await?).await,
+            Inner::Sqlite(_, writer) => writer.thread.write(write).await,
+        }
     }
 
     /// Checks a connection out of the pool for a write. On SQLite it first waits for the

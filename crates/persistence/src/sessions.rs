@@ -8,10 +8,11 @@
 
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
+use futures::FutureExt as _;
 use time::{OffsetDateTime, PrimitiveDateTime};
 
 use crate::audit::{NewAuditEvent, append_on};
-use crate::conn::{Conn, in_transaction, on_conn};
+use crate::conn::{Conn, PooledConn, in_transaction, on_conn};
 use crate::db_time::{from_db, to_db};
 use crate::devices::NewDevice;
 use crate::schema::{sessions, users};
@@ -406,35 +407,44 @@ pub async fn rotate(
     idle_since: OffsetDateTime,
 ) -> Result<Rotation, RepoError> {
     let (at, idle_since) = (to_db(at), to_db(idle_since));
-    let mut pooled = pool.writer().await?;
-    let conn = &mut pooled.conn();
-    let rotated: Option<SessionRow> = on_conn!(conn, |c| diesel::update(
-        sessions::table
-            .find(id)
-            .filter(sessions::current_jti_hash.eq(presented_hash))
-            .filter(sessions::revoked_at.is_null())
-            .filter(sessions::last_used_at.gt(idle_since))
-    )
-    .set((
-        sessions::previous_jti_hash.eq(presented_hash),
-        sessions::current_jti_hash.eq(next_hash),
-        sessions::rotated_at.eq(at),
-        sessions::generation.eq(sessions::generation + 1_i64),
-        sessions::last_used_at.eq(at),
-        sessions::ip.eq(client.ip),
-        sessions::user_agent.eq(client.user_agent),
-    ))
-    .returning(SessionRow::as_returning())
-    .get_result(*c)
-    .await
-    .optional())?;
-    if let Some(row) = rotated {
-        return Ok(Rotation::Rotated(row.into()));
-    }
-    Ok(match find_on(conn, id).await? {
-        Some(session) => Rotation::Stale(session),
-        None => Rotation::Missing,
+    let id = id.to_owned();
+    let (presented_hash, next_hash) = (presented_hash.to_owned(), next_hash.to_owned());
+    let ip = client.ip.map(str::to_owned);
+    let user_agent = client.user_agent.map(str::to_owned);
+    pool.write(move |pooled: &mut PooledConn| {
+        async move {
+            let conn = &mut pooled.conn();
+            let rotated: Option<SessionRow> = on_conn!(conn, |c| diesel::update(
+                sessions::table
+                    .find(&id)
+                    .filter(sessions::current_jti_hash.eq(&presented_hash))
+                    .filter(sessions::revoked_at.is_null())
+                    .filter(sessions::last_used_at.gt(idle_since))
+            )
+            .set((
+                sessions::previous_jti_hash.eq(&presented_hash),
+                sessions::current_jti_hash.eq(&next_hash),
+                sessions::rotated_at.eq(at),
+                sessions::generation.eq(sessions::generation + 1_i64),
+                sessions::last_used_at.eq(at),
+                sessions::ip.eq(&ip),
+                sessions::user_agent.eq(&user_agent),
+            ))
+            .returning(SessionRow::as_returning())
+            .get_result(*c)
+            .await
+            .optional())?;
+            if let Some(row) = rotated {
+                return Ok(Rotation::Rotated(row.into()));
+            }
+            Ok(match find_on(conn, &id).await? {
+                Some(session) => Rotation::Stale(session),
+                None => Rotation::Missing,
+            })
+        }
+        .boxed()
     })
+    .await
 }
 
 /// Revokes session `id` and appends `events` in the same transaction, if it was not revoked

@@ -7,9 +7,10 @@
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
 use diesel_async::RunQueryDsl;
+use futures::FutureExt as _;
 use time::{OffsetDateTime, PrimitiveDateTime};
 
-use crate::conn::{Conn, on_conn};
+use crate::conn::{Conn, PooledConn, on_conn};
 use crate::db_time::{from_db, to_db};
 use crate::schema::throttles;
 use crate::{DbPool, RepoError};
@@ -67,25 +68,32 @@ pub async fn hit(
     window_floor: OffsetDateTime,
 ) -> Result<Counter, RepoError> {
     let (now, floor) = (to_db(now), to_db(window_floor));
-    let mut pooled = pool.writer().await?;
-    let row: CounterRow = match pooled.conn() {
-        crate::conn::Conn::Postgres(c) => {
-            diesel::sql_query(HIT_POSTGRES)
-                .bind::<Text, _>(key)
-                .bind::<Timestamp, _>(now)
-                .bind::<Timestamp, _>(floor)
-                .get_result(c)
-                .await?
-        }
-        crate::conn::Conn::Sqlite(c) => {
-            diesel::sql_query(HIT_SQLITE)
-                .bind::<Text, _>(key)
-                .bind::<Timestamp, _>(now)
-                .bind::<Timestamp, _>(floor)
-                .get_result(c)
-                .await?
-        }
-    };
+    let key = key.to_owned();
+    let row: CounterRow = pool
+        .write(move |pooled: &mut PooledConn| {
+            async move {
+                Ok(match pooled.conn() {
+                    crate::conn::Conn::Postgres(c) => {
+                        diesel::sql_query(HIT_POSTGRES)
+                            .bind::<Text, _>(&key)
+                            .bind::<Timestamp, _>(now)
+                            .bind::<Timestamp, _>(floor)
+                            .get_result(c)
+                            .await?
+                    }
+                    crate::conn::Conn::Sqlite(c) => {
+                        diesel::sql_query(HIT_SQLITE)
+                            .bind::<Text, _>(&key)
+                            .bind::<Timestamp, _>(now)
+                            .bind::<Timestamp, _>(floor)
+                            .get_result(c)
+                            .await?
+                    }
+                })
+            }
+            .boxed()
+        })
+        .await?;
     Ok(Counter {
         hits: row.hits,
         window_started_at: from_db(row.window_started_at),
