@@ -47,6 +47,11 @@ pub(crate) fn run_inline<R>(work: impl FnOnce() -> R) -> R {
     work()
 }
 
+/// Whether this thread runs SQLite work in place (inside [`run_inline`]).
+pub(crate) fn is_inline() -> bool {
+    INLINE.with(Cell::get)
+}
+
 /// Runs blocking tasks on Tokio's blocking pool of the current runtime.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct BlockingPool;
@@ -59,7 +64,7 @@ impl SpawnBlocking for BlockingPool {
     where
         R: Send + 'static,
     {
-        if INLINE.with(Cell::get) {
+        if is_inline() {
             return futures::future::ready(Ok(task())).boxed();
         }
         let ended = Arc::new(Ended::default());

@@ -41,6 +41,16 @@ pub(crate) enum Conn<'a> {
 }
 
 impl PooledConn {
+    /// Whether the connection is left inside a transaction, or in a state its transaction
+    /// manager cannot tell: such a connection must not serve another call.
+    pub(crate) fn is_broken(&mut self) -> bool {
+        use diesel_async::pooled_connection::PoolableConnection as _;
+        match self {
+            Self::Postgres(c) => c.is_broken(),
+            Self::Sqlite { conn, .. } => conn.is_broken(),
+        }
+    }
+
     /// Borrows the connection for one or more queries.
     pub(crate) fn conn(&mut self) -> Conn<'_> {
         match self {

@@ -22,7 +22,7 @@ use futures::future::BoxFuture;
 use tokio::sync::{Mutex, oneshot};
 
 use crate::RepoError;
-use crate::blocking::run_inline;
+use crate::blocking::{is_inline, run_inline};
 use crate::conn::{PooledConn, SqliteConn};
 
 /// The most writes run in one turn, so writers that still take the turn one by one (see
@@ -56,6 +56,10 @@ impl SqliteWriter {
         timeout: Duration,
     ) -> Result<Self, RepoError> {
         let (jobs, queue) = mpsc::channel();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .map_err(RepoError::unavailable)?;
         let thread = WriterThread {
             pool,
             turn,
@@ -64,7 +68,7 @@ impl SqliteWriter {
         };
         std::thread::Builder::new()
             .name("sqlite-writer".to_owned())
-            .spawn(move || thread.run())
+            .spawn(move || thread.run(&runtime))
             .map_err(RepoError::unavailable)?;
         Ok(Self { jobs })
     }
@@ -74,6 +78,8 @@ impl SqliteWriter {
         &self,
         write: impl WriteFn<R>,
     ) -> Result<R, RepoError> {
+        // From inside a write this would wait for itself.
+        debug_assert!(!is_inline(), "a write queued from the writer thread");
         let (reply, answer) = oneshot::channel();
         let job = Box::new(Pending {
             write,
@@ -140,38 +146,40 @@ struct WriterThread {
 }
 
 impl WriterThread {
-    fn run(self) {
-        let runtime = match tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .build()
-        {
-            Ok(runtime) => runtime,
-            Err(error) => {
-                tracing::error!(%error, "the SQLite writer thread cannot start");
-                return;
-            }
-        };
+    /// Serves writes until every handle is gone. The thread outlives any failure of a turn:
+    /// a panic outside a write (none is expected) is logged, and the next write is served.
+    fn run(self, runtime: &tokio::runtime::Runtime) {
         // Everything this thread does is SQLite work, so its queries run in place.
         run_inline(|| {
             while let Ok(first) = self.queue.recv() {
-                runtime.block_on(self.turn_of(first));
+                let turn = AssertUnwindSafe(self.turn_of(first)).catch_unwind();
+                if runtime.block_on(turn).is_err() {
+                    tracing::error!("the SQLite writer recovered from a panic");
+                }
             }
         });
     }
 
     /// Runs `first` and the writes queued behind it, up to [`MOST_PER_TURN`], in one turn of
-    /// the writer and on one pooled connection.
+    /// the writer and on one pooled connection. Waiting for the turn and the connection ends
+    /// at `first`'s deadline, so no write waits longer than the acquire timeout to start.
     async fn turn_of(&self, first: Box<dyn Job>) {
-        let turn = tokio::time::timeout(self.timeout, self.turn.clone().lock_owned()).await;
-        let Ok(_turn) = turn else {
-            first.fail(RepoError::unavailable(
-                "timed out waiting for the SQLite writer",
-            ));
+        if first.abandoned() {
             return;
-        };
-        let conn = match self.pool.get().await {
-            Ok(conn) => conn,
-            Err(error) => return first.fail(error.into()),
+        }
+        let deadline = tokio::time::Instant::from_std(first.queued_at() + self.timeout);
+        let ready = tokio::time::timeout_at(deadline, async {
+            let turn = self.turn.clone().lock_owned().await;
+            self.pool.get().await.map(|conn| (turn, conn))
+        });
+        let (_turn, conn) = match ready.await {
+            Ok(Ok(ready)) => ready,
+            Ok(Err(error)) => return first.fail(error.into()),
+            Err(_) => {
+                return first.fail(RepoError::unavailable(
+                    "timed out waiting for the SQLite writer",
+                ));
+            }
         };
         let mut pooled = PooledConn::Sqlite { conn, _turn: None };
         let mut next = Some(first);
@@ -185,9 +193,10 @@ impl WriterThread {
                 )),
                 (false, false) => {
                     let ran = AssertUnwindSafe(job.run(&mut pooled)).catch_unwind().await;
-                    if ran.is_err() {
-                        // Its transaction may still be open: the connection leaves the pool.
-                        // The caller learns of the failure from its dropped reply.
+                    // After a panic (the caller learns of it from its dropped reply), or a
+                    // write that left a transaction open or its state unknown, the next write
+                    // must not run inside that transaction: the connection leaves the pool.
+                    if ran.is_err() || pooled.is_broken() {
                         if let PooledConn::Sqlite { conn, .. } = pooled {
                             drop(Object::take(conn));
                         }
@@ -245,7 +254,10 @@ mod tests {
             async move { marking_write(&pool, &ran).await }
         });
         tokio::time::sleep(Duration::from_millis(100)).await;
-        assert!(!ran.load(Ordering::SeqCst), "ran while another writer held the turn");
+        assert!(
+            !ran.load(Ordering::SeqCst),
+            "ran while another writer held the turn"
+        );
         drop(held);
         write.await.unwrap().unwrap();
         assert!(ran.load(Ordering::SeqCst));
@@ -276,7 +288,10 @@ mod tests {
         let ran = Arc::new(AtomicBool::new(false));
         let refused = marking_write(&pool, &ran).await;
         drop(held);
-        assert!(matches!(refused, Err(RepoError::Unavailable(_))), "{refused:?}");
+        assert!(
+            matches!(refused, Err(RepoError::Unavailable(_))),
+            "{refused:?}"
+        );
         assert!(!ran.load(Ordering::SeqCst));
         marking_write(&pool, &ran).await.unwrap();
         assert!(ran.load(Ordering::SeqCst), "the writer serves again");
@@ -289,10 +304,85 @@ mod tests {
         let failed: Result<(), _> = pool
             .write(|_: &mut PooledConn| async { panic!("a bug in a write") }.boxed())
             .await;
-        assert!(matches!(failed, Err(RepoError::Unavailable(_))), "{failed:?}");
+        assert!(
+            matches!(failed, Err(RepoError::Unavailable(_))),
+            "{failed:?}"
+        );
         let ran = Arc::new(AtomicBool::new(false));
         marking_write(&pool, &ran).await.unwrap();
         assert!(ran.load(Ordering::SeqCst));
+    }
+
+    #[tokio::test]
+    async fn a_write_that_leaves_a_transaction_open_does_not_pull_the_next_one_into_it() {
+        use diesel::sql_types::BigInt;
+        use diesel_async::{
+            AsyncConnection, RunQueryDsl as _, SimpleAsyncConnection as _, TransactionManager as _,
+        };
+
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = BigInt)]
+            n: i64,
+        }
+        fn sqlite(pooled: &mut PooledConn) -> &mut crate::conn::SqliteConn {
+            match pooled {
+                PooledConn::Sqlite { conn, .. } => conn,
+                PooledConn::Postgres(_) => unreachable!("a SQLite pool"),
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let pool = pool(&dir, Duration::from_secs(5));
+        pool.write(|pooled: &mut PooledConn| {
+            async move {
+                Ok(sqlite(pooled)
+                    .batch_execute("CREATE TABLE t (x INTEGER)")
+                    .await?)
+            }
+            .boxed()
+        })
+        .await
+        .unwrap();
+        // Both writes queue while another writer holds the turn, so they share the next one.
+        let held = pool.writer().await.unwrap();
+        let careless = tokio::spawn({
+            let pool = pool.clone();
+            async move {
+                pool.write(|pooled: &mut PooledConn| {
+                    async move {
+                        let conn = sqlite(pooled);
+                        // A bug: a transaction begun and never ended.
+                        <crate::conn::SqliteConn as AsyncConnection>::TransactionManager::begin_transaction(conn)
+                            .await?;
+                        conn.batch_execute("INSERT INTO t VALUES (1)").await?;
+                        Ok(())
+                    }
+                    .boxed()
+                })
+                .await
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let counting = tokio::spawn({
+            let pool = pool.clone();
+            async move {
+                pool.write(|pooled: &mut PooledConn| {
+                    async move {
+                        let count: Count = diesel::sql_query("SELECT COUNT(*) AS n FROM t")
+                            .get_result(sqlite(pooled))
+                            .await?;
+                        Ok(count.n)
+                    }
+                    .boxed()
+                })
+                .await
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        drop(held);
+        careless.await.unwrap().unwrap();
+        let seen = counting.await.unwrap().unwrap();
+        assert_eq!(seen, 0, "the next write ran inside the open transaction");
     }
 
     #[tokio::test]
