@@ -46,6 +46,7 @@
 pub mod accounts;
 pub mod audit;
 mod blocking;
+mod cached;
 mod config;
 mod conn;
 mod db_time;

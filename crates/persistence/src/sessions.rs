@@ -12,6 +12,7 @@ use futures::FutureExt as _;
 use time::{OffsetDateTime, PrimitiveDateTime};
 
 use crate::audit::{NewAuditEvent, append_on};
+use crate::cached::Cached;
 use crate::conn::{Conn, PooledConn, in_transaction, on_conn};
 use crate::db_time::{from_db, to_db};
 use crate::devices::NewDevice;
@@ -84,12 +85,15 @@ pub struct Client<'a> {
 /// The outcome of [`rotate`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rotation {
-    /// The presented token was current; the session now holds the next one.
-    Rotated(SessionRecord),
+    /// The presented token was current; the session now holds the next one. With the
+    /// session's user, as read in the same round trip.
+    Rotated(SessionRecord, UserRecord),
+    /// The token's user is gone or inactive: nothing changed.
+    NoLiveUser,
     /// The presented token was not current (already rotated, or the session is revoked or
-    /// idle).
+    /// idle): the session as it is.
     Stale(SessionRecord),
-    /// No such session.
+    /// No such session of the token's user.
     Missing,
 }
 
@@ -389,55 +393,120 @@ pub(crate) async fn find_on(
     Ok(row.map(Into::into))
 }
 
-/// Replaces the current refresh token of session `id` if and only if it is still
-/// `presented_hash`, the session is not revoked and was last used after `idle_since`: the
-/// previous hash and rotation time are kept for the grace window, the generation goes up by
-/// one, and `last_used_at` and the client are brought up to date.
+/// A refresh of one session: which token is presented, which replaces it, and the rules it
+/// must meet. See [`rotate`].
+#[derive(Debug, Clone, Copy)]
+pub struct Rotate<'a> {
+    /// The session (the `sid` claim).
+    pub session_id: &'a str,
+    /// Its owner according to the token (the `sub` claim).
+    pub user_id: i64,
+    /// SHA-256 (hex) of the presented token's `jti`.
+    pub presented_hash: &'a str,
+    /// SHA-256 (hex) of the next token's `jti`.
+    pub next_hash: &'a str,
+    /// Now.
+    pub at: OffsetDateTime,
+    /// The client refreshing.
+    pub client: Client<'a>,
+    /// A session last used at or before this is idle and does not rotate.
+    pub idle_since: OffsetDateTime,
+}
+
+/// Replaces the current refresh token of a session if and only if it is still the presented
+/// one, the session belongs to the token's user, that user is active, the session is not
+/// revoked and was last used after `idle_since`: the previous hash and rotation time are kept
+/// for the grace window, the generation goes up by one, and `last_used_at` and the client are
+/// brought up to date.
+///
+/// The user is read in the same round trip as the rotation (on PostgreSQL the two statements
+/// are pipelined on one connection; on SQLite both run in one turn of the writer), so a refresh
+/// costs one round trip when the token is current.
 ///
 /// # Errors
 ///
 /// As [`find`].
-pub async fn rotate(
-    pool: &DbPool,
-    id: &str,
-    presented_hash: &str,
-    next_hash: &str,
-    at: OffsetDateTime,
-    client: Client<'_>,
-    idle_since: OffsetDateTime,
-) -> Result<Rotation, RepoError> {
-    let (at, idle_since) = (to_db(at), to_db(idle_since));
-    let id = id.to_owned();
-    let (presented_hash, next_hash) = (presented_hash.to_owned(), next_hash.to_owned());
-    let ip = client.ip.map(str::to_owned);
-    let user_agent = client.user_agent.map(str::to_owned);
+pub async fn rotate(pool: &DbPool, rotate: Rotate<'_>) -> Result<Rotation, RepoError> {
+    let (at, idle_since) = (to_db(rotate.at), to_db(rotate.idle_since));
+    let id = rotate.session_id.to_owned();
+    let user_id = rotate.user_id;
+    let presented_hash = rotate.presented_hash.to_owned();
+    let next_hash = rotate.next_hash.to_owned();
+    let ip = rotate.client.ip.map(str::to_owned);
+    let user_agent = rotate.client.user_agent.map(str::to_owned);
     pool.write(move |pooled: &mut PooledConn| {
         async move {
-            let conn = &mut pooled.conn();
-            let rotated: Option<SessionRow> = on_conn!(conn, |c| diesel::update(
-                sessions::table
-                    .find(&id)
-                    .filter(sessions::current_jti_hash.eq(&presented_hash))
-                    .filter(sessions::revoked_at.is_null())
-                    .filter(sessions::last_used_at.gt(idle_since))
-            )
-            .set((
-                sessions::previous_jti_hash.eq(&presented_hash),
-                sessions::current_jti_hash.eq(&next_hash),
-                sessions::rotated_at.eq(at),
-                sessions::generation.eq(sessions::generation + 1_i64),
-                sessions::last_used_at.eq(at),
-                sessions::ip.eq(&ip),
-                sessions::user_agent.eq(&user_agent),
-            ))
-            .returning(SessionRow::as_returning())
-            .get_result(*c)
-            .await
-            .optional())?;
-            if let Some(row) = rotated {
-                return Ok(Rotation::Rotated(row.into()));
+            // Written once, typed per backend.
+            macro_rules! owner {
+                () => {
+                    users::table
+                        .find(user_id)
+                        .select(crate::users::UserRow::as_select())
+                };
             }
-            Ok(match find_on(conn, &id).await? {
+            macro_rules! rotation {
+                () => {
+                    Cached(
+                        diesel::update(
+                            sessions::table
+                                .find(&id)
+                                .filter(sessions::user_id.eq(user_id))
+                                .filter(sessions::current_jti_hash.eq(&presented_hash))
+                                .filter(sessions::revoked_at.is_null())
+                                .filter(sessions::last_used_at.gt(idle_since))
+                                .filter(diesel::dsl::exists(
+                                    users::table
+                                        .filter(users::id.eq(sessions::user_id))
+                                        .filter(users::is_active.eq(true)),
+                                )),
+                        )
+                        .set((
+                            sessions::previous_jti_hash.eq(&presented_hash),
+                            sessions::current_jti_hash.eq(&next_hash),
+                            sessions::rotated_at.eq(at),
+                            sessions::generation.eq(sessions::generation + 1_i64),
+                            sessions::last_used_at.eq(at),
+                            sessions::ip.eq(&ip),
+                            sessions::user_agent.eq(&user_agent),
+                        ))
+                        .returning(SessionRow::as_returning()),
+                    )
+                };
+            }
+            let (user, rotated): (Option<crate::users::UserRow>, Option<SessionRow>) =
+                match pooled.conn() {
+                    Conn::Postgres(c) => {
+                        let shared: &diesel_async::AsyncPgConnection = c;
+                        let user = owner!().get_result(&mut &*shared);
+                        let rotated = rotation!().get_result(&mut &*shared);
+                        let (user, rotated) = futures::join!(user, rotated);
+                        (user.optional()?, rotated.optional()?)
+                    }
+                    Conn::Sqlite(c) => (
+                        owner!().get_result(c).await.optional()?,
+                        rotation!().get_result(c).await.optional()?,
+                    ),
+                };
+            let user: Option<UserRecord> = user.map(Into::into);
+            match (user, rotated) {
+                (Some(user), Some(row)) if user.is_active => {
+                    return Ok(Rotation::Rotated(row.into(), user));
+                }
+                (Some(user), None) if user.is_active => {}
+                _ => return Ok(Rotation::NoLiveUser),
+            }
+            let session = find_on(&mut pooled.conn(), &id).await?;
+            Ok(match session {
+                Some(session) if session.user_id != user_id => Rotation::Missing,
+                // Current, live and not idle, yet not rotated: the user was deactivated
+                // between the read and the rotation.
+                Some(session)
+                    if session.current_jti_hash == presented_hash
+                        && session.revoked_at.is_none()
+                        && to_db(session.last_used_at) > idle_since =>
+                {
+                    Rotation::NoLiveUser
+                }
                 Some(session) => Rotation::Stale(session),
                 None => Rotation::Missing,
             })

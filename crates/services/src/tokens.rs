@@ -7,7 +7,7 @@
 //! session is revoked.
 
 use auth_crypto::{Claims, CryptoError, TokenKind, sha256_hex};
-use auth_persistence::sessions::{self, RevokeReason, Rotation, SessionRecord};
+use auth_persistence::sessions::{self, RevokeReason, Rotate, Rotation, SessionRecord};
 use auth_persistence::users::{self, UserRecord};
 use time::OffsetDateTime;
 
@@ -92,10 +92,6 @@ impl AuthService {
             .await?;
         let claims = self.verify(refresh_token, TokenKind::Refresh)?;
         let user_id = record_claims(&claims)?;
-        let user = self
-            .live_user(user_id)
-            .await?
-            .ok_or(RefreshError::InvalidToken)?;
         let now = inner.clock.now();
         // Inside the verifier's leeway the token still verifies, but the session is over:
         // answer as expired before rotating anything.
@@ -107,18 +103,18 @@ impl AuthService {
         let next = sha256_hex(&next_jti);
         let client = ClientFacts::of(context);
         let idle_since = self.idle_since(now);
-        let rotate = sessions::rotate(
-            &inner.pool,
-            &claims.sid,
-            &presented,
-            &next,
-            now,
-            client.as_client(),
+        let rotate = Rotate {
+            session_id: &claims.sid,
+            user_id,
+            presented_hash: &presented,
+            next_hash: &next,
+            at: now,
+            client: client.as_client(),
             idle_since,
-        );
-        let rotation = guarded(&inner.breaker, rotate).await?;
-        let session = match rotation {
-            Rotation::Rotated(session) => session,
+        };
+        let rotation = guarded(&inner.breaker, sessions::rotate(&inner.pool, rotate)).await?;
+        let (session, user) = match rotation {
+            Rotation::Rotated(session, user) => (session, user),
             Rotation::Stale(session)
                 if !session.is_revoked() && session.last_used_at <= idle_since =>
             {
@@ -126,20 +122,21 @@ impl AuthService {
                 return Err(RefreshError::TokenExpired);
             }
             Rotation::Stale(session) if self.within_grace(&session, &presented, &next, now) => {
+                let user = self
+                    .live_user(user_id)
+                    .await?
+                    .ok_or(RefreshError::InvalidToken)?;
                 tracing::info!("refresh token reused within the grace window");
                 *decided = Some(RefreshOutcome::GraceReplay);
-                session
+                (session, user)
             }
             Rotation::Stale(session) => {
                 let refused = self.refuse_stale(context, &session, now).await?;
                 *decided = Some(RefreshOutcome::ReuseRevoked);
                 return Err(refused);
             }
-            Rotation::Missing => return Err(RefreshError::InvalidToken),
+            Rotation::NoLiveUser | Rotation::Missing => return Err(RefreshError::InvalidToken),
         };
-        if session.user_id != user_id {
-            return Err(RefreshError::InvalidToken);
-        }
         tracing::info!(session_generation = session.generation, "tokens refreshed");
         Ok(self.issue_pair(User::from(user), &session, &next_jti)?)
     }

@@ -43,12 +43,13 @@ db_test!(async fn a_session_records_its_client_and_a_refresh_brings_it_up_to_dat
     let opened_at = now() - Duration::hours(1);
     let phone = Client { ip: Some("203.0.113.7"), user_agent: Some("Phone/1.0") };
     let first = NewSession { client: phone, ..session_at("s1", opened_at) };
-    let (_, session) = sessions::create_user_with_session(db.pool(), ann(), first, None).await.unwrap();
+    let (user, session) = sessions::create_user_with_session(db.pool(), ann(), first, None).await.unwrap();
     assert_eq!((session.ip.as_deref(), session.user_agent.as_deref()), (Some("203.0.113.7"), Some("Phone/1.0")));
     assert_eq!(session.last_used_at, session.created_at, "unused so far");
     let laptop = Client { ip: Some("2001:db8::1"), user_agent: Some("Laptop/2.0") };
     let at = now();
-    let Rotation::Rotated(rotated) = sessions::rotate(db.pool(), "s1", "h0", "h1", at, laptop, never()).await.unwrap() else {
+    let refresh = Rotate { at, client: laptop, ..rotation("s1", user.id, "h0", "h1") };
+    let Rotation::Rotated(rotated, _) = sessions::rotate(db.pool(), refresh).await.unwrap() else {
         panic!("not rotated")
     };
     assert_eq!((rotated.ip.as_deref(), rotated.user_agent.as_deref()), (Some("2001:db8::1"), Some("Laptop/2.0")));
@@ -61,8 +62,9 @@ db_test!(async fn an_idle_session_neither_rotates_nor_counts_as_live(db) {
     let opened_at = now() - Duration::days(31);
     let (user, _) = sessions::create_user_with_session(db.pool(), ann(), session_at("s1", opened_at), None).await.unwrap();
     let idle_since = now() - Duration::days(30);
-    let rotation = sessions::rotate(db.pool(), "s1", "h0", "h1", now(), CLIENT, idle_since).await.unwrap();
-    let Rotation::Stale(stale) = rotation else { panic!("{rotation:?}") };
+    let idle = Rotate { idle_since, ..rotation("s1", user.id, "h0", "h1") };
+    let rotated = sessions::rotate(db.pool(), idle).await.unwrap();
+    let Rotation::Stale(stale) = rotated else { panic!("{rotated:?}") };
     assert_eq!(stale.current_jti_hash, "h0", "nothing changed");
     assert!(stale.last_used_at <= idle_since);
     assert!(accounts::live_sessions(db.pool(), user.id, now(), idle_since).await.unwrap().is_empty());

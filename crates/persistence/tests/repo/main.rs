@@ -7,7 +7,7 @@ mod tls;
 
 use auth_persistence::audit::{self, NewAuditEvent};
 use auth_persistence::db_test;
-use auth_persistence::sessions::{self, Login, NewSession, RevokeReason, Rotation};
+use auth_persistence::sessions::{self, Login, NewSession, RevokeReason, Rotate, Rotation};
 use auth_persistence::signing_keys;
 use auth_persistence::test_support::TestDb;
 use auth_persistence::users::{self, CounterKeys, NewUser, UserKey};
@@ -72,6 +72,20 @@ fn event(event: &str) -> NewAuditEvent<'_> {
         user_id: None,
         session_id: None,
         client_ip: None,
+    }
+}
+
+/// A rotation of session `sid` of `user_id` from `presented` to `next`, now, by a client with
+/// no details, with no idle limit.
+fn rotation<'a>(sid: &'a str, user_id: i64, presented: &'a str, next: &'a str) -> Rotate<'a> {
+    Rotate {
+        session_id: sid,
+        user_id,
+        presented_hash: presented,
+        next_hash: next,
+        at: now(),
+        client: CLIENT,
+        idle_since: never(),
     }
 }
 
@@ -174,27 +188,47 @@ db_test!(async fn login_records_last_login_rehash_and_a_session_together(db) {
 });
 
 db_test!(async fn rotation_replaces_the_current_token_once(db) {
-    user_with_session(db, "s1").await;
-    let rotated = sessions::rotate(db.pool(), "s1", "h0", "h1", now(), CLIENT, never()).await.unwrap();
-    let Rotation::Rotated(session) = rotated else { panic!("{rotated:?}") };
+    let (user, _) = user_with_session(db, "s1").await;
+    let rotated = sessions::rotate(db.pool(), rotation("s1", user.id, "h0", "h1")).await.unwrap();
+    let Rotation::Rotated(session, owner) = rotated else { panic!("{rotated:?}") };
     assert_eq!(session.current_jti_hash, "h1");
     assert_eq!(session.previous_jti_hash.as_deref(), Some("h0"));
     assert_eq!(session.generation, 1);
     assert!(session.rotated_at.is_some());
-    let again = sessions::rotate(db.pool(), "s1", "h0", "hX", now(), CLIENT, never()).await.unwrap();
+    assert_eq!(owner, user, "the owner is read with the rotation");
+    let again = sessions::rotate(db.pool(), rotation("s1", user.id, "h0", "hX")).await.unwrap();
     let Rotation::Stale(stale) = again else { panic!("{again:?}") };
     assert_eq!(stale.current_jti_hash, "h1", "a stale rotation changes nothing");
-    assert_eq!(sessions::rotate(db.pool(), "nope", "h0", "h1", now(), CLIENT, never()).await.unwrap(), Rotation::Missing);
+    let missing = sessions::rotate(db.pool(), rotation("nope", user.id, "h0", "h1")).await.unwrap();
+    assert_eq!(missing, Rotation::Missing);
+});
+
+db_test!(async fn a_session_rotates_only_for_its_active_owner(db) {
+    let (ann, _) = user_with_session(db, "s1").await;
+    let bob = NewUser { email: "bob@example.com", username: "bob_2", ..self::ann() };
+    let bob = users::insert(db.pool(), bob).await.unwrap();
+    let as_bob = sessions::rotate(db.pool(), rotation("s1", bob.id, "h0", "h1")).await.unwrap();
+    assert_eq!(as_bob, Rotation::Missing, "another user's session is no session of the token's");
+    let nobody = sessions::rotate(db.pool(), rotation("s1", 4242, "h0", "h1")).await.unwrap();
+    assert_eq!(nobody, Rotation::NoLiveUser);
+    users::set_active(db.pool(), UserKey::Id(ann.id), false, now(), event("deactivated")).await.unwrap();
+    let inactive = sessions::rotate(db.pool(), rotation("s1", ann.id, "h0", "h1")).await.unwrap();
+    assert_eq!(inactive, Rotation::NoLiveUser);
+    let session = sessions::find(db.pool(), "s1").await.unwrap().unwrap();
+    assert_eq!((session.current_jti_hash.as_str(), session.generation), ("h0", 0), "nothing rotated");
 });
 
 db_test!(async fn fifty_concurrent_rotations_of_one_token_have_one_winner(db) {
-    user_with_session(db, "s1").await;
+    let (user, _) = user_with_session(db, "s1").await;
     let attempts = (0..50).map(|i| {
         let pool = db.pool().clone();
-        async move { sessions::rotate(&pool, "s1", "h0", &format!("next{i}"), now(), CLIENT, never()).await }
+        async move {
+            let next = format!("next{i}");
+            sessions::rotate(&pool, rotation("s1", user.id, "h0", &next)).await
+        }
     });
     let results = futures::future::join_all(attempts).await;
-    let winners = results.iter().filter(|r| matches!(r, Ok(Rotation::Rotated(_)))).count();
+    let winners = results.iter().filter(|r| matches!(r, Ok(Rotation::Rotated(..)))).count();
     let stale = results.iter().filter(|r| matches!(r, Ok(Rotation::Stale(_)))).count();
     assert_eq!((winners, stale), (1, 49), "{results:?}");
     let session = sessions::find(db.pool(), "s1").await.unwrap().unwrap();
@@ -202,7 +236,7 @@ db_test!(async fn fifty_concurrent_rotations_of_one_token_have_one_winner(db) {
 });
 
 db_test!(async fn revoked_sessions_cannot_rotate_and_revoking_twice_is_harmless(db) {
-    user_with_session(db, "s1").await;
+    let (user, _) = user_with_session(db, "s1").await;
     let logout = [event("logout")];
     assert!(sessions::revoke(db.pool(), "s1", RevokeReason::Logout, now(), &logout).await.unwrap());
     assert!(!sessions::revoke(db.pool(), "s1", RevokeReason::Logout, now(), &logout).await.unwrap());
@@ -211,8 +245,8 @@ db_test!(async fn revoked_sessions_cannot_rotate_and_revoking_twice_is_harmless(
     let session = sessions::find(db.pool(), "s1").await.unwrap().unwrap();
     assert!(session.is_revoked());
     assert_eq!(session.revoked_reason.as_deref(), Some("logout"));
-    let rotation = sessions::rotate(db.pool(), "s1", "h0", "h1", now(), CLIENT, never()).await.unwrap();
-    assert!(matches!(rotation, Rotation::Stale(_)), "{rotation:?}");
+    let rotated = sessions::rotate(db.pool(), rotation("s1", user.id, "h0", "h1")).await.unwrap();
+    assert!(matches!(rotated, Rotation::Stale(_)), "{rotated:?}");
 });
 
 db_test!(async fn revoking_all_of_a_user_leaves_other_users_alone(db) {
