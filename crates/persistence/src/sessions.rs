@@ -241,13 +241,15 @@ pub async fn open_for_login(
         // Only an active account with the hash that was checked: a deactivation or a password
         // change that lands during the password check must not be followed by a fresh session.
         let at = to_db(session.now);
-        let changed = on_conn!(conn, |c| diesel::update(
-            users::table
-                .find(login.user_id)
-                .filter(users::is_active.eq(true))
-                .filter(users::hashed_password.eq(login.verified_hash))
+        let changed = on_conn!(conn, |c| Cached(
+            diesel::update(
+                users::table
+                    .find(login.user_id)
+                    .filter(users::is_active.eq(true))
+                    .filter(users::hashed_password.eq(login.verified_hash))
+            )
+            .set((users::last_login.eq(at), users::updated_at.eq(at)))
         )
-        .set((users::last_login.eq(at), users::updated_at.eq(at)))
         .execute(*c)
         .await)?;
         crate::users::expect_one(changed)?;
@@ -328,13 +330,13 @@ async fn revoke_beyond_on(
         return Ok(());
     }
     let at = to_db(now);
-    on_conn!(conn, |c| diesel::update(
-        sessions::table.filter(sessions::id.eq_any(&ids))
+    // Cached per number of ids: SQLite spells the list out.
+    on_conn!(conn, |c| Cached(
+        diesel::update(sessions::table.filter(sessions::id.eq_any(&ids))).set((
+            sessions::revoked_at.eq(at),
+            sessions::revoked_reason.eq(RevokeReason::SessionLimit.as_str())
+        ))
     )
-    .set((
-        sessions::revoked_at.eq(at),
-        sessions::revoked_reason.eq(RevokeReason::SessionLimit.as_str())
-    ))
     .execute(*c)
     .await)?;
     let events: Vec<NewAuditEvent<'_>> = ids

@@ -10,6 +10,7 @@ use diesel_async::RunQueryDsl;
 use futures::FutureExt as _;
 use time::{OffsetDateTime, PrimitiveDateTime};
 
+use crate::cached::Cached;
 use crate::conn::{Conn, PooledConn, on_conn};
 use crate::db_time::{from_db, to_db};
 use crate::schema::throttles;
@@ -74,20 +75,24 @@ pub async fn hit(
             async move {
                 Ok(match pooled.conn() {
                     crate::conn::Conn::Postgres(c) => {
-                        diesel::sql_query(HIT_POSTGRES)
-                            .bind::<Text, _>(&key)
-                            .bind::<Timestamp, _>(now)
-                            .bind::<Timestamp, _>(floor)
-                            .get_result(c)
-                            .await?
+                        Cached(
+                            diesel::sql_query(HIT_POSTGRES)
+                                .bind::<Text, _>(&key)
+                                .bind::<Timestamp, _>(now)
+                                .bind::<Timestamp, _>(floor),
+                        )
+                        .get_result(c)
+                        .await?
                     }
                     crate::conn::Conn::Sqlite(c) => {
-                        diesel::sql_query(HIT_SQLITE)
-                            .bind::<Text, _>(&key)
-                            .bind::<Timestamp, _>(now)
-                            .bind::<Timestamp, _>(floor)
-                            .get_result(c)
-                            .await?
+                        Cached(
+                            diesel::sql_query(HIT_SQLITE)
+                                .bind::<Text, _>(&key)
+                                .bind::<Timestamp, _>(now)
+                                .bind::<Timestamp, _>(floor),
+                        )
+                        .get_result(c)
+                        .await?
                     }
                 })
             }
