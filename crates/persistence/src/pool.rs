@@ -84,9 +84,10 @@ impl DbPool {
             Backend::Sqlite => {
                 let mut manager_config = ManagerConfig::<SqliteConn>::default();
                 // A file cannot drop a connection the way a server can, so a pooled SQLite
-                // connection needs no test query at every checkout (one blocking-pool round
-                // trip saved per query). PostgreSQL keeps the checked recycle: after a server
-                // restart, a dead pooled connection is replaced before a request meets it.
+                // connection needs no test query at checkout (one blocking-pool round trip
+                // saved per query). PostgreSQL tests a connection that sat idle: after a
+                // server restart, a dead pooled connection is replaced before a request meets
+                // it.
                 manager_config.recycling_method = RecyclingMethod::Fast;
                 let busy_ms = config.sqlite_busy_timeout.as_millis();
                 manager_config.custom_setup =
