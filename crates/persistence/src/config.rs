@@ -67,7 +67,7 @@ pub struct DbConfig {
 }
 
 impl DbConfig {
-    /// Settings for `url` with default limits: 10 connections on PostgreSQL, 4 on SQLite,
+    /// Settings for `url` with default limits: 20 connections on PostgreSQL, 4 on SQLite,
     /// a 5 s acquire timeout and a 5 s SQLite busy timeout.
     ///
     /// `url` is `postgres://…`, `postgresql://…` or `sqlite://PATH` (a relative path after
@@ -92,7 +92,9 @@ impl DbConfig {
             return Err(RepoError::UnsupportedUrl);
         };
         let max_connections = match backend {
-            Backend::Postgres => 10,
+            // Enough that concurrent commits share PostgreSQL's WAL flushes instead of queueing
+            // for a connection: refresh along 32 chains gained 13-20% over 10 connections.
+            Backend::Postgres => 20,
             Backend::Sqlite => 4,
         };
         let (postgres, ssl_mode, ssl_root_cert) = match backend {
