@@ -1,6 +1,5 @@
 //! The connection pool: one type for both backends, picked by the URL at run time.
 
-use deadpool::managed::{Hook, HookError, Metrics};
 use diesel_async::pooled_connection::deadpool::Pool;
 use diesel_async::pooled_connection::{
     AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
@@ -72,22 +71,21 @@ impl DbPool {
                     let target = target.clone();
                     async move { crate::pg::connect(&target).await.map_err(Into::into) }.boxed()
                 });
-                // A connection is tested by `verify_when_idle` before it is handed out, and
-                // only when it sat idle: the checkout itself only looks for a broken one.
-                manager_config.recycling_method = RecyclingMethod::Fast;
                 let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(
                     config.url(),
                     manager_config,
                 );
-                Inner::Postgres(build(manager, config, Some(verify_when_idle(config)))?)
+                Inner::Postgres(build(manager, config)?)
             }
             Backend::Sqlite => {
                 let mut manager_config = ManagerConfig::<SqliteConn>::default();
                 // A file cannot drop a connection the way a server can, so a pooled SQLite
-                // connection needs no test query at checkout (one blocking-pool round trip
-                // saved per query). PostgreSQL tests a connection that sat idle: after a
-                // server restart, a dead pooled connection is replaced before a request meets
-                // it.
+                // connection needs no test query at every checkout (one blocking-pool round
+                // trip saved per query). PostgreSQL keeps the checked recycle: after a server
+                // restart, a dead pooled connection is replaced before a request meets it, and
+                // on a slow link the check's timeout (not a hung query) ends the request. A
+                // check only after an idle second measured +21% refresh, but a query on a link
+                // that turned slow then had no client-side bound.
                 manager_config.recycling_method = RecyclingMethod::Fast;
                 let busy_ms = config.sqlite_busy_timeout.as_millis();
                 manager_config.custom_setup =
@@ -96,7 +94,7 @@ impl DbPool {
                     config.sqlite_path(),
                     manager_config,
                 );
-                let pool = build(manager, config, None)?;
+                let pool = build(manager, config)?;
                 let turn = Arc::new(Mutex::new(()));
                 let thread =
                     SqliteWriter::start(pool.clone(), turn.clone(), config.acquire_timeout)?;
@@ -224,58 +222,24 @@ impl std::fmt::Debug for DbPool {
     }
 }
 
-/// A pool with the configured size and timeouts, and `pre_recycle` run before each checkout
-/// of an existing connection. The Tokio runtime setting is what makes the timeouts work:
-/// without it an exhausted pool would wait forever instead of failing fast.
+/// A pool with the configured size and timeouts. The Tokio runtime setting is what makes the
+/// timeouts work: without it an exhausted pool would wait forever instead of failing fast.
 fn build<C>(
     manager: AsyncDieselConnectionManager<C>,
     config: &DbConfig,
-    pre_recycle: Option<Hook<AsyncDieselConnectionManager<C>>>,
 ) -> Result<Pool<C>, RepoError>
 where
     AsyncDieselConnectionManager<C>: deadpool::managed::Manager,
 {
     let timeout = Some(config.acquire_timeout);
-    let mut builder = Pool::builder(manager)
+    Pool::builder(manager)
         .max_size(config.max_connections)
         .wait_timeout(timeout)
         .create_timeout(timeout)
         .recycle_timeout(timeout)
-        .runtime(deadpool::Runtime::Tokio1);
-    if let Some(hook) = pre_recycle {
-        builder = builder.pre_recycle(hook);
-    }
-    builder.build().map_err(RepoError::unavailable)
-}
-
-/// A PostgreSQL connection idle for this long is tested with `SELECT 1` before it is handed
-/// out; one used more recently is handed out as it is.
-pub(crate) const VERIFY_IDLE_AFTER: Duration = Duration::from_secs(1);
-
-/// The checkout test of a PostgreSQL connection. Under load every pooled connection is used
-/// many times a second, and testing each checkout would double the round trips of a request
-/// that runs one statement (a refresh rotation). A connection that sat idle, the kind a
-/// server restart or an idle timeout on the way has cut, is tested first and replaced if the
-/// test fails or takes longer than the acquire timeout; a connection that failed in use is
-/// already marked broken and never handed out again.
-fn verify_when_idle(config: &DbConfig) -> Hook<AsyncDieselConnectionManager<AsyncPgConnection>> {
-    let timeout = config.acquire_timeout;
-    Hook::async_fn(move |conn: &mut AsyncPgConnection, metrics: &Metrics| {
-        let idle = metrics.last_used() >= VERIFY_IDLE_AFTER;
-        async move {
-            if !idle {
-                return Ok(());
-            }
-            let one = diesel::select(diesel::dsl::sql::<diesel::sql_types::Integer>("1"))
-                .get_result::<i32>(conn);
-            match tokio::time::timeout(timeout, one).await {
-                Ok(Ok(_)) => Ok(()),
-                Ok(Err(err)) => Err(HookError::Message(err.to_string().into())),
-                Err(_) => Err(HookError::Message("the connection test timed out".into())),
-            }
-        }
-        .boxed()
-    })
+        .runtime(deadpool::Runtime::Tokio1)
+        .build()
+        .map_err(RepoError::unavailable)
 }
 
 /// Opens one SQLite connection, creating the file owner-only first, with the settings every
