@@ -73,28 +73,19 @@ pub async fn hit(
     let row: CounterRow = pool
         .write(move |pooled: &mut PooledConn| {
             async move {
-                Ok(match pooled.conn() {
-                    crate::conn::Conn::Postgres(c) => {
-                        Cached(
-                            diesel::sql_query(HIT_POSTGRES)
-                                .bind::<Text, _>(&key)
-                                .bind::<Timestamp, _>(now)
-                                .bind::<Timestamp, _>(floor),
-                        )
-                        .get_result(c)
-                        .await?
-                    }
-                    crate::conn::Conn::Sqlite(c) => {
-                        Cached(
-                            diesel::sql_query(HIT_SQLITE)
-                                .bind::<Text, _>(&key)
-                                .bind::<Timestamp, _>(now)
-                                .bind::<Timestamp, _>(floor),
-                        )
-                        .get_result(c)
-                        .await?
-                    }
-                })
+                let mut conn = pooled.conn();
+                let sql = match conn {
+                    Conn::Postgres(_) => HIT_POSTGRES,
+                    Conn::Sqlite(_) => HIT_SQLITE,
+                };
+                Ok(on_conn!(&mut conn, |c| Cached(
+                    diesel::sql_query(sql)
+                        .bind::<Text, _>(&key)
+                        .bind::<Timestamp, _>(now)
+                        .bind::<Timestamp, _>(floor),
+                )
+                .get_result(*c)
+                .await)?)
             }
             .boxed()
         })
