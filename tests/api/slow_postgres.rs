@@ -1,7 +1,8 @@
 //! PostgreSQL that answers slowly: a delayed network (through a proxy) and a statement held
 //! up by a lock. Both end as a 503 `SERVICE_UNAVAILABLE` well before the request timeout —
-//! the pool's acquire timeout bounds the first, `DATABASE_STATEMENT_TIMEOUT_MS` the second —
-//! and the service recovers by itself when the database is quick again.
+//! the client-side deadline of every database call (acquire timeout plus statement timeout)
+//! bounds the first, `DATABASE_STATEMENT_TIMEOUT_MS` the second — and the service recovers
+//! by itself when the database is quick again.
 //!
 //! These cases need PostgreSQL (`TEST_DATABASE_URL`); without it they are reported as
 //! ignored.

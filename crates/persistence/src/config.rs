@@ -58,6 +58,9 @@ pub struct DbConfig {
     pub acquire_timeout: Duration,
     /// How long SQLite waits for another writer before giving up.
     pub sqlite_busy_timeout: Duration,
+    /// PostgreSQL only: the `statement_timeout` set by
+    /// [`with_statement_timeout`](Self::with_statement_timeout), if any.
+    statement_timeout: Option<Duration>,
     /// PostgreSQL only: the driver's settings and the TLS checks.
     postgres: Option<PgTarget>,
     /// PostgreSQL only: the `sslmode` asked for.
@@ -110,10 +113,39 @@ impl DbConfig {
             max_connections,
             acquire_timeout: Duration::from_secs(5),
             sqlite_busy_timeout: Duration::from_secs(5),
+            statement_timeout: None,
             postgres,
             ssl_mode,
             ssl_root_cert,
         })
+    }
+
+    /// The longest one repository call may take, checkout included, measured by the client:
+    /// the acquire timeout plus the server's own bound on the work (`statement_timeout` on
+    /// PostgreSQL, the busy timeout on SQLite). A link that turned slow delays every packet
+    /// without the server knowing, so only a client-side deadline ends such a call.
+    ///
+    /// `None` on PostgreSQL without a statement timeout (set with
+    /// [`with_statement_timeout`](Self::with_statement_timeout)): statements may then run as
+    /// long as they need, and only the caller's own timeout bounds them.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use auth_persistence::DbConfig;
+    ///
+    /// let pg = DbConfig::new("postgres://app@db/auth").unwrap();
+    /// assert_eq!(pg.call_deadline(), None);
+    /// let pg = pg.with_statement_timeout(Duration::from_secs(3));
+    /// assert_eq!(pg.call_deadline(), Some(Duration::from_secs(8)));
+    /// let sqlite = DbConfig::new("sqlite://auth.db").unwrap();
+    /// assert_eq!(sqlite.call_deadline(), Some(Duration::from_secs(10)));
+    /// ```
+    pub fn call_deadline(&self) -> Option<Duration> {
+        let server_bound = match self.backend {
+            Backend::Postgres => self.statement_timeout?,
+            Backend::Sqlite => self.sqlite_busy_timeout,
+        };
+        Some(self.acquire_timeout + server_bound)
     }
 
     /// The `sslmode` of a PostgreSQL URL (`prefer` when it names none); `None` for SQLite.
@@ -212,6 +244,7 @@ impl fmt::Debug for DbConfig {
             .field("max_connections", &self.max_connections)
             .field("acquire_timeout", &self.acquire_timeout)
             .field("sqlite_busy_timeout", &self.sqlite_busy_timeout)
+            .field("statement_timeout", &self.statement_timeout)
             .field("ssl_mode", &self.ssl_mode)
             .field("ssl_root_cert", &self.ssl_root_cert)
             .finish_non_exhaustive()

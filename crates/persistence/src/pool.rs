@@ -1,11 +1,13 @@
 //! The connection pool: one type for both backends, picked by the URL at run time.
 
+use deadpool::managed::{Hook, HookError, Metrics};
 use diesel_async::pooled_connection::deadpool::Pool;
 use diesel_async::pooled_connection::{
     AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
 };
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use futures::FutureExt as _;
+use futures::future::Either;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Mutex;
@@ -21,6 +23,8 @@ use crate::{Backend, DbConfig, RepoError};
 #[derive(Clone)]
 pub struct DbPool {
     inner: Inner,
+    /// See [`DbConfig::call_deadline`].
+    deadline: Option<Duration>,
 }
 
 #[derive(Clone)]
@@ -71,21 +75,22 @@ impl DbPool {
                     let target = target.clone();
                     async move { crate::pg::connect(&target).await.map_err(Into::into) }.boxed()
                 });
+                // A connection is tested by `verify_when_idle` before it is handed out, and
+                // only when it sat idle: the checkout itself only looks for a broken one.
+                manager_config.recycling_method = RecyclingMethod::Fast;
                 let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(
                     config.url(),
                     manager_config,
                 );
-                Inner::Postgres(build(manager, config)?)
+                Inner::Postgres(build(manager, config, Some(verify_when_idle(config)))?)
             }
             Backend::Sqlite => {
                 let mut manager_config = ManagerConfig::<SqliteConn>::default();
                 // A file cannot drop a connection the way a server can, so a pooled SQLite
-                // connection needs no test query at every checkout (one blocking-pool round
-                // trip saved per query). PostgreSQL keeps the checked recycle: after a server
-                // restart, a dead pooled connection is replaced before a request meets it, and
-                // on a slow link the check's timeout (not a hung query) ends the request. A
-                // check only after an idle second measured +21% refresh, but a query on a link
-                // that turned slow then had no client-side bound.
+                // connection needs no test query at checkout (one blocking-pool round trip
+                // saved per query). PostgreSQL tests a connection that sat idle: after a
+                // server restart, a dead pooled connection is replaced before a request meets
+                // it.
                 manager_config.recycling_method = RecyclingMethod::Fast;
                 let busy_ms = config.sqlite_busy_timeout.as_millis();
                 manager_config.custom_setup =
@@ -94,7 +99,7 @@ impl DbPool {
                     config.sqlite_path(),
                     manager_config,
                 );
-                let pool = build(manager, config)?;
+                let pool = build(manager, config, None)?;
                 let turn = Arc::new(Mutex::new(()));
                 let thread =
                     SqliteWriter::start(pool.clone(), turn.clone(), config.acquire_timeout)?;
@@ -106,7 +111,38 @@ impl DbPool {
                 Inner::Sqlite(pool, writer)
             }
         };
-        Ok(Self { inner })
+        Ok(Self {
+            inner,
+            deadline: config.call_deadline(),
+        })
+    }
+
+    /// Runs one repository call within the pool's deadline ([`DbConfig::call_deadline`]).
+    /// A call past it is abandoned and fails as [`RepoError::Unavailable`]: the database did
+    /// not answer in time, which a circuit breaker should count.
+    ///
+    /// Abandoning is safe: a PostgreSQL connection dropped inside a transaction is discarded,
+    /// not reused, and the server rolls that transaction back when it closes.
+    ///
+    /// # Errors
+    ///
+    /// The call's own error, or [`RepoError::Unavailable`] past the deadline.
+    pub fn bounded<T>(
+        &self,
+        call: impl Future<Output = Result<T, RepoError>>,
+    ) -> impl Future<Output = Result<T, RepoError>> {
+        // Not an `async fn`: that would keep `call` twice in its state, as an argument and
+        // inside the timeout, doubling the size of every request's future.
+        match self.deadline {
+            Some(deadline) => Either::Left(tokio::time::timeout(deadline, call).map(|timed| {
+                timed.unwrap_or_else(|_| {
+                    Err(RepoError::unavailable(
+                        "the database did not answer in time",
+                    ))
+                })
+            })),
+            None => Either::Right(call),
+        }
     }
 
     /// Which backend this pool talks to.
@@ -222,24 +258,58 @@ impl std::fmt::Debug for DbPool {
     }
 }
 
-/// A pool with the configured size and timeouts. The Tokio runtime setting is what makes the
-/// timeouts work: without it an exhausted pool would wait forever instead of failing fast.
+/// A pool with the configured size and timeouts, and `pre_recycle` run before each checkout
+/// of an existing connection. The Tokio runtime setting is what makes the timeouts work:
+/// without it an exhausted pool would wait forever instead of failing fast.
 fn build<C>(
     manager: AsyncDieselConnectionManager<C>,
     config: &DbConfig,
+    pre_recycle: Option<Hook<AsyncDieselConnectionManager<C>>>,
 ) -> Result<Pool<C>, RepoError>
 where
     AsyncDieselConnectionManager<C>: deadpool::managed::Manager,
 {
     let timeout = Some(config.acquire_timeout);
-    Pool::builder(manager)
+    let mut builder = Pool::builder(manager)
         .max_size(config.max_connections)
         .wait_timeout(timeout)
         .create_timeout(timeout)
         .recycle_timeout(timeout)
-        .runtime(deadpool::Runtime::Tokio1)
-        .build()
-        .map_err(RepoError::unavailable)
+        .runtime(deadpool::Runtime::Tokio1);
+    if let Some(hook) = pre_recycle {
+        builder = builder.pre_recycle(hook);
+    }
+    builder.build().map_err(RepoError::unavailable)
+}
+
+/// A PostgreSQL connection idle for this long is tested with `SELECT 1` before it is handed
+/// out; one used more recently is handed out as it is.
+pub(crate) const VERIFY_IDLE_AFTER: Duration = Duration::from_secs(1);
+
+/// The checkout test of a PostgreSQL connection. Under load every pooled connection is used
+/// many times a second, and testing each checkout would double the round trips of a request
+/// that runs one statement (a refresh rotation). A connection that sat idle, the kind a
+/// server restart or an idle timeout on the way has cut, is tested first and replaced if the
+/// test fails or takes longer than the acquire timeout; a connection that failed in use is
+/// already marked broken and never handed out again.
+fn verify_when_idle(config: &DbConfig) -> Hook<AsyncDieselConnectionManager<AsyncPgConnection>> {
+    let timeout = config.acquire_timeout;
+    Hook::async_fn(move |conn: &mut AsyncPgConnection, metrics: &Metrics| {
+        let idle = metrics.last_used() >= VERIFY_IDLE_AFTER;
+        async move {
+            if !idle {
+                return Ok(());
+            }
+            let one = diesel::select(diesel::dsl::sql::<diesel::sql_types::Integer>("1"))
+                .get_result::<i32>(conn);
+            match tokio::time::timeout(timeout, one).await {
+                Ok(Ok(_)) => Ok(()),
+                Ok(Err(err)) => Err(HookError::Message(err.to_string().into())),
+                Err(_) => Err(HookError::Message("the connection test timed out".into())),
+            }
+        }
+        .boxed()
+    })
 }
 
 /// Opens one SQLite connection, creating the file owner-only first, with the settings every

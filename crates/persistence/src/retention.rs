@@ -64,6 +64,10 @@ enum Table {
 /// Deletes everything older than `cutoffs`, at most `batch` rows per statement. Returns
 /// `None` without deleting anything when another process holds the purge lock (PostgreSQL).
 ///
+/// A purge with a long backlog may take far longer than one call should, so it bounds each
+/// of its statements with the pool's deadline ([`DbPool::bounded`]) instead of being bounded
+/// as a whole.
+///
 /// # Errors
 ///
 /// Database failures as [`RepoError::Unavailable`] or [`RepoError::Database`]; batches
@@ -76,12 +80,12 @@ pub async fn purge(
     let batch = batch.max(1);
     // The lock lives on a connection of its own, closed when this returns or is cancelled:
     // a pooled one would go back to the pool still holding it.
-    if let Some(mut lock) = pool.dedicated().await? {
-        if !try_lock(&mut lock).await? {
+    if let Some(mut lock) = pool.bounded(pool.dedicated()).await? {
+        if !pool.bounded(try_lock(&mut lock)).await? {
             return Ok(None);
         }
         let purged = purge_all(pool, cutoffs, batch).await;
-        let unlocked = unlock(&mut lock).await;
+        let unlocked = pool.bounded(unlock(&mut lock)).await;
         let purged = purged?;
         unlocked?;
         return Ok(Some(purged));
@@ -100,8 +104,12 @@ async fn purge_all(pool: &DbPool, cutoffs: &Cutoffs, batch: usize) -> Result<Pur
         loop {
             // One statement per checkout (on SQLite one writer turn), so sign-ins get their
             // turn between batches.
-            let mut pooled = pool.writer().await?;
-            let deleted = delete_batch(&mut pooled.conn(), table, cutoffs, batch).await?;
+            let deleted = pool
+                .bounded(async {
+                    let mut pooled = pool.writer().await?;
+                    delete_batch(&mut pooled.conn(), table, cutoffs, batch).await
+                })
+                .await?;
             *count += deleted;
             if deleted < batch {
                 break;

@@ -92,6 +92,7 @@ impl AuthService {
         };
         let revoked = match guarded(
             &inner.breaker,
+            &inner.pool,
             accounts::change_password(&inner.pool, change),
         )
         .await
@@ -117,7 +118,7 @@ impl AuthService {
         let now = inner.clock.now();
         let user_id = principal.user_id.get();
         let live = accounts::live_sessions(&inner.pool, user_id, now, self.idle_since(now));
-        let live = guarded(&inner.breaker, live).await?;
+        let live = guarded(&inner.breaker, &inner.pool, live).await?;
         Ok(live
             .into_iter()
             .map(|record| Session::of(record, &principal.session_id))
@@ -154,7 +155,7 @@ impl AuthService {
             self.idle_since(now),
             &events,
         );
-        if !guarded(&inner.breaker, revoke).await? {
+        if !guarded(&inner.breaker, &inner.pool, revoke).await? {
             return Err(AccountError::SessionNotFound);
         }
         row.log(None, None);
@@ -187,7 +188,7 @@ impl AuthService {
             now,
             &events,
         );
-        let revoked = guarded(&inner.breaker, revoke).await?;
+        let revoked = guarded(&inner.breaker, &inner.pool, revoke).await?;
         row.log(None, None);
         tracing::info!(sessions_revoked = revoked, "signed out everywhere");
         Ok(revoked)
@@ -223,6 +224,7 @@ impl AuthService {
         };
         match guarded(
             &inner.breaker,
+            &inner.pool,
             accounts::delete_account(&inner.pool, deletion),
         )
         .await

@@ -89,7 +89,7 @@ impl AdminService {
         let now = inner.clock.now();
         let live = accounts::live_sessions(&inner.pool, user.id, now, self.auth.idle_since(now));
         let none = SessionId::new(String::new());
-        let sessions = guarded(&inner.breaker, live)
+        let sessions = guarded(&inner.breaker, &inner.pool, live)
             .await?
             .into_iter()
             .map(|record: SessionRecord| Session::of(record, &none))
@@ -117,7 +117,7 @@ impl AdminService {
         let events = [row.as_new()];
         let revoke =
             accounts::revoke_all_sessions(&inner.pool, user.id, RevokeReason::Admin, now, &events);
-        let revoked = guarded(&inner.breaker, revoke).await?;
+        let revoked = guarded(&inner.breaker, &inner.pool, revoke).await?;
         let user = User::from(user);
         record(&row, &user);
         tracing::info!(
@@ -171,6 +171,7 @@ impl AdminService {
         };
         let changed = guarded(
             &inner.breaker,
+            &inner.pool,
             accounts::change_password(&inner.pool, change),
         )
         .await;
@@ -192,12 +193,12 @@ impl AdminService {
         let inner = &self.auth.inner;
         let pool = &inner.pool;
         let found = match who.key() {
-            UserKey::Id(id) => guarded(&inner.breaker, users::find_by_id(pool, id)).await,
+            UserKey::Id(id) => guarded(&inner.breaker, pool, users::find_by_id(pool, id)).await,
             UserKey::Email(email) => {
-                guarded(&inner.breaker, users::find_by_email(pool, email)).await
+                guarded(&inner.breaker, pool, users::find_by_email(pool, email)).await
             }
             UserKey::Username(name) => {
-                guarded(&inner.breaker, users::find_by_username(pool, name)).await
+                guarded(&inner.breaker, pool, users::find_by_username(pool, name)).await
             }
         }?;
         found.ok_or(AdminError::UnknownUser)
@@ -258,6 +259,7 @@ impl AdminService {
         let row = AuditRow::new(AuditEvent::Unlock, context, self.auth.inner.clock.now());
         let cleared = guarded(
             &self.auth.inner.breaker,
+            &self.auth.inner.pool,
             users::clear_counters(
                 &self.auth.inner.pool,
                 who.key(),
@@ -287,6 +289,7 @@ impl AdminService {
         let row = AuditRow::new(event, context, now);
         let changed = guarded(
             &self.auth.inner.breaker,
+            &self.auth.inner.pool,
             users::set_active(&self.auth.inner.pool, who.key(), active, now, row.as_new()),
         )
         .await;

@@ -168,7 +168,13 @@ impl Auditor {
     /// Records `row`; never fails the caller.
     pub(crate) async fn record(&self, row: AuditRow) {
         row.log(None, None);
-        if let Err(err) = guarded(&self.breaker, audit::append(&self.pool, row.as_new())).await {
+        if let Err(err) = guarded(
+            &self.breaker,
+            &self.pool,
+            audit::append(&self.pool, row.as_new()),
+        )
+        .await
+        {
             tracing::error!(event = row.event.as_str(), error = ?err, "audit event not stored");
         }
     }

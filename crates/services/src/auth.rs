@@ -196,6 +196,7 @@ impl AuthService {
         let device = self.new_device(now);
         let created = guarded(
             &inner.breaker,
+            &inner.pool,
             sessions::create_user_with_session(
                 &inner.pool,
                 user,

@@ -196,7 +196,12 @@ impl AuthService {
             return Ok(None);
         };
         let (inner, hash) = (&self.inner, sha256_hex(token.expose_secret()));
-        Ok(guarded(&inner.breaker, devices::find_by_hash(&inner.pool, &hash)).await?)
+        Ok(guarded(
+            &inner.breaker,
+            &inner.pool,
+            devices::find_by_hash(&inner.pool, &hash),
+        )
+        .await?)
     }
 
     async fn find_account(
@@ -206,10 +211,10 @@ impl AuthService {
         let (inner, pool) = (&self.inner, &self.inner.pool);
         let found = match identifier {
             LoginIdentifier::Email(email) => {
-                guarded(&inner.breaker, users::find_by_email(pool, email)).await?
+                guarded(&inner.breaker, pool, users::find_by_email(pool, email)).await?
             }
             LoginIdentifier::Username(name) => {
-                guarded(&inner.breaker, users::find_by_username(pool, name)).await?
+                guarded(&inner.breaker, pool, users::find_by_username(pool, name)).await?
             }
         };
         Ok(found)
@@ -258,6 +263,7 @@ impl AuthService {
         };
         let opened = guarded(
             &inner.breaker,
+            &inner.pool,
             sessions::open_for_login(&inner.pool, login, opening.new_session()),
         )
         .await;

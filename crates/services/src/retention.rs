@@ -25,7 +25,7 @@ use auth_resilience::CircuitBreaker;
 use time::Duration;
 
 use crate::Fault;
-use crate::guard::guarded;
+use crate::guard::guarded_stepwise;
 
 pub use auth_persistence::retention::Purged;
 
@@ -102,7 +102,7 @@ impl RetentionService {
             now,
             audit_before: c.audit_retention.map(|keep| now - keep),
         };
-        let purged = guarded(
+        let purged = guarded_stepwise(
             &self.breaker,
             retention::purge(&self.pool, &cutoffs, c.batch_size),
         )

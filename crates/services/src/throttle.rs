@@ -299,6 +299,7 @@ impl Throttle {
             let delay = doubling(Duration::seconds(1), over).min(self.config.account_max_delay);
             let claimed = guarded(
                 &self.breaker,
+                &self.pool,
                 throttles::claim_slot(&self.pool, &key, now, now + delay),
             )
             .await?;
@@ -319,6 +320,7 @@ impl Throttle {
             self.hit(&lock, now, NEVER).await?;
             let claimed = guarded(
                 &self.breaker,
+                &self.pool,
                 throttles::claim_slot(&self.pool, &lock, now, now + duration),
             )
             .await?;
@@ -378,11 +380,21 @@ impl Throttle {
         now: OffsetDateTime,
         floor: OffsetDateTime,
     ) -> Result<throttles::Counter, DbError> {
-        guarded(&self.breaker, throttles::hit(&self.pool, key, now, floor)).await
+        guarded(
+            &self.breaker,
+            &self.pool,
+            throttles::hit(&self.pool, key, now, floor),
+        )
+        .await
     }
 
     async fn block(&self, key: &str, until: Option<OffsetDateTime>) -> Result<(), DbError> {
-        guarded(&self.breaker, throttles::block(&self.pool, key, until)).await
+        guarded(
+            &self.breaker,
+            &self.pool,
+            throttles::block(&self.pool, key, until),
+        )
+        .await
     }
 }
 
@@ -509,7 +521,13 @@ impl Drop for Reservation {
 /// stays, which errs on the safe side).
 async fn give_back(throttle: &Throttle, keys: Vec<String>, lock: Option<String>) {
     for key in keys {
-        if let Err(err) = guarded(&throttle.breaker, throttles::unhit(&throttle.pool, &key)).await {
+        if let Err(err) = guarded(
+            &throttle.breaker,
+            &throttle.pool,
+            throttles::unhit(&throttle.pool, &key),
+        )
+        .await
+        {
             tracing::warn!(error = ?err, "could not give back a login attempt's count");
         }
     }

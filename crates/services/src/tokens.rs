@@ -112,7 +112,12 @@ impl AuthService {
             client: client.as_client(),
             idle_since,
         };
-        let rotation = guarded(&inner.breaker, sessions::rotate(&inner.pool, rotate)).await?;
+        let rotation = guarded(
+            &inner.breaker,
+            &inner.pool,
+            sessions::rotate(&inner.pool, rotate),
+        )
+        .await?;
         let (session, user) = match rotation {
             Rotation::Rotated(session, user) => (session, user),
             Rotation::Stale(session)
@@ -160,7 +165,12 @@ impl AuthService {
         let inner = &self.inner;
         let claims = self.verify(refresh_token, TokenKind::Refresh)?;
         let user_id = record_claims(&claims)?;
-        let session = guarded(&inner.breaker, sessions::find(&inner.pool, &claims.sid)).await?;
+        let session = guarded(
+            &inner.breaker,
+            &inner.pool,
+            sessions::find(&inner.pool, &claims.sid),
+        )
+        .await?;
         let Some(session) = session.filter(|session| session.user_id == user_id) else {
             return Err(RefreshError::InvalidToken);
         };
@@ -197,7 +207,7 @@ impl AuthService {
         let claims = self.verify(access_token, TokenKind::Access)?;
         let user_id = record_claims(&claims)?;
         let found = sessions::find_with_user(&inner.pool, &claims.sid);
-        let found = guarded(&inner.breaker, found).await?;
+        let found = guarded(&inner.breaker, &inner.pool, found).await?;
         let now = inner.clock.now();
         match found {
             Some((session, user))
@@ -238,7 +248,12 @@ impl AuthService {
     /// The user `user_id` if it exists and is active.
     pub(crate) async fn live_user(&self, user_id: i64) -> Result<Option<UserRecord>, Fault> {
         let inner = &self.inner;
-        let user = guarded(&inner.breaker, users::find_by_id(&inner.pool, user_id)).await?;
+        let user = guarded(
+            &inner.breaker,
+            &inner.pool,
+            users::find_by_id(&inner.pool, user_id),
+        )
+        .await?;
         Ok(user.filter(|user| user.is_active))
     }
 
@@ -304,7 +319,7 @@ impl AuthService {
         let inner = &self.inner;
         let events = [row.as_new()];
         let revoke = sessions::revoke(&inner.pool, &session.id, reason, now, &events);
-        let revoked = guarded(&inner.breaker, revoke).await?;
+        let revoked = guarded(&inner.breaker, &inner.pool, revoke).await?;
         if revoked {
             row.log(None, None);
         }

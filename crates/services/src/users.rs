@@ -32,7 +32,12 @@ impl UserService {
     /// A [`Fault`] when the database fails or its breaker is open.
     #[tracing::instrument(name = "users.get_by_id", skip_all, fields(user_id = id.get()))]
     pub async fn get_by_id(&self, id: UserId) -> Result<Option<User>, Fault> {
-        let found = guarded(&self.breaker, users::find_by_id(&self.pool, id.get())).await?;
+        let found = guarded(
+            &self.breaker,
+            &self.pool,
+            users::find_by_id(&self.pool, id.get()),
+        )
+        .await?;
         Ok(found.map(User::from))
     }
 
@@ -43,7 +48,12 @@ impl UserService {
     /// As [`get_by_id`](Self::get_by_id).
     #[tracing::instrument(name = "users.get_by_email", skip_all)]
     pub async fn get_by_email(&self, email: &str) -> Result<Option<User>, Fault> {
-        let found = guarded(&self.breaker, users::find_by_email(&self.pool, email)).await?;
+        let found = guarded(
+            &self.breaker,
+            &self.pool,
+            users::find_by_email(&self.pool, email),
+        )
+        .await?;
         Ok(found.map(User::from))
     }
 
@@ -54,7 +64,12 @@ impl UserService {
     /// As [`get_by_id`](Self::get_by_id).
     #[tracing::instrument(name = "users.get_by_username", skip_all)]
     pub async fn get_by_username(&self, username: &str) -> Result<Option<User>, Fault> {
-        let found = guarded(&self.breaker, users::find_by_username(&self.pool, username)).await?;
+        let found = guarded(
+            &self.breaker,
+            &self.pool,
+            users::find_by_username(&self.pool, username),
+        )
+        .await?;
         Ok(found.map(User::from))
     }
 
@@ -81,7 +96,8 @@ impl UserService {
             password_normalized: true,
             now: clock.now(),
         };
-        let created = match guarded(&self.breaker, users::insert(&self.pool, new)).await {
+        let created = match guarded(&self.breaker, &self.pool, users::insert(&self.pool, new)).await
+        {
             Err(DbError::Conflict) => return Err(RegisterError::UserExists),
             other => other?,
         };

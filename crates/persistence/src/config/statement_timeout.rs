@@ -38,9 +38,14 @@ impl DbConfig {
             // The driver's settings were read from the URL when it was given: read them again,
             // or connections would start without the timeout. The URL was valid and only its
             // `options` changed, so this cannot fail; if it did, the settings stay as they were.
-            if let Ok((target, _, _)) = super::postgres_target(&url) {
+            // A URL whose own `options` set the timeout comes back unchanged: its value is
+            // unknown here, so no client-side deadline is derived from it.
+            if url != self.url
+                && let Ok((target, _, _)) = super::postgres_target(&url)
+            {
                 self.postgres = Some(target);
                 self.url = url;
+                self.statement_timeout = Some(timeout);
             }
         }
         self

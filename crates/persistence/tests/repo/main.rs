@@ -559,7 +559,7 @@ db_test!(async fn only_one_writer_changes_the_key_set_at_a_time(db) {
 });
 
 /// A pooled connection the server closed while it sat idle (a restart, an idle timeout on
-/// the way) is replaced before a query meets it.
+/// the way) is replaced before a query meets it: the checkout tests an idle connection.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[cfg_attr(not(postgres_tests), ignore = "needs TEST_DATABASE_URL")]
 async fn a_connection_the_server_closed_is_replaced_before_use() {
@@ -573,7 +573,8 @@ async fn a_connection_the_server_closed_is_replaced_before_use() {
          WHERE datname = current_database() AND pid <> pg_backend_pid()",
     )
     .await;
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    // Longer than the idle time after which a checkout tests the connection (one second).
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
     pool.ping().await.expect("the dead connection was replaced");
     assert_eq!(pool.status().size, 1, "{:?}", pool.status());
 }

@@ -189,7 +189,7 @@ impl KeyService {
             return Ok(());
         };
         let inner = &self.inner;
-        let keys = guarded(&inner.breaker, signing_keys::list(&inner.pool))
+        let keys = guarded(&inner.breaker, &inner.pool, signing_keys::list(&inner.pool))
             .await
             .map_err(Fault::from)?;
         let entries = keys
@@ -232,7 +232,7 @@ impl KeyService {
     /// See [`KeysError`].
     pub async fn list(&self) -> Result<Vec<KeyInfo>, KeysError> {
         let inner = &self.inner;
-        let keys = guarded(&inner.breaker, signing_keys::list(&inner.pool))
+        let keys = guarded(&inner.breaker, &inner.pool, signing_keys::list(&inner.pool))
             .await
             .map_err(Fault::from)?;
         Ok(keys.iter().map(KeyInfo::from).collect())
@@ -286,6 +286,7 @@ impl KeyService {
         let inner = &self.inner;
         let applied = guarded(
             &inner.breaker,
+            &inner.pool,
             signing_keys::apply_locked(&inner.pool, decide),
         )
         .await
