@@ -18,9 +18,9 @@ use diesel_async::pooled_connection::deadpool::Object;
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use tokio::sync::OwnedMutexGuard;
 
-/// SQLite behind diesel-async's wrapper, which runs each query on the blocking pool (see
-/// [`BlockingPool`](crate::blocking::BlockingPool) for why not its default spawner).
-pub(crate) type SqliteConn = SyncConnectionWrapper<SqliteConnection, crate::blocking::BlockingPool>;
+/// SQLite behind diesel-async's wrapper, each connection running its queries on a thread of
+/// its own (see [`ConnThread`](crate::blocking::ConnThread) for why not the default spawner).
+pub(crate) type SqliteConn = SyncConnectionWrapper<SqliteConnection, crate::blocking::ConnThread>;
 
 /// A connection checked out of the pool. It lives on the stack of one repository call, so the
 /// size difference of the variants costs nothing worth a box.
