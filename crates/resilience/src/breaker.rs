@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use crate::breaker_metrics::BreakerMetrics;
+use crate::call::Call;
 use crate::machine::{Machine, Transition};
 use crate::permit::{Permit, classify};
 use crate::{
@@ -99,18 +100,18 @@ impl CircuitBreaker {
     ///
     /// [`CircuitError::Open`] without running `op` when the circuit is open, or half-open with
     /// its trial already running; [`CircuitError::Inner`] with `op`'s own error otherwise.
-    pub async fn call<T, E, Fut>(
-        &self,
-        op: Fut,
-        is_failure: impl Fn(&E) -> bool,
-    ) -> Result<T, CircuitError<E>>
+    pub fn call<T, E, Fut, F>(&self, op: Fut, is_failure: F) -> Call<'_, Fut, F>
     where
         Fut: Future<Output = Result<T, E>>,
+        F: Fn(&E) -> bool,
     {
-        let permit = self.acquire()?;
-        let result = op.await;
-        permit.settle(classify(&result, &is_failure));
-        result.map_err(CircuitError::Inner)
+        Call {
+            breaker: self,
+            op,
+            is_failure,
+            permit: None,
+            admitted: false,
+        }
     }
 
     /// The blocking twin of [`call`](Self::call): runs `op` if the circuit lets it through.
@@ -148,7 +149,7 @@ impl CircuitBreaker {
         self.log_from(transition, from);
     }
 
-    fn acquire<E>(&self) -> Result<Permit<'_>, CircuitError<E>> {
+    pub(crate) fn acquire<E>(&self) -> Result<Permit<'_>, CircuitError<E>> {
         match self.with_machine(Machine::admit) {
             Ok(ticket) => Ok(Permit::new(self, ticket)),
             Err(retry_after) => {

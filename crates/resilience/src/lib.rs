@@ -50,6 +50,7 @@
 
 mod breaker;
 mod breaker_metrics;
+mod call;
 mod clock;
 mod error;
 mod machine;
@@ -58,6 +59,7 @@ mod retry;
 mod state;
 
 pub use breaker::CircuitBreaker;
+pub use call::Call;
 pub use clock::{ManualMonotonicClock, MonotonicClock, SystemMonotonicClock};
 pub use error::CircuitError;
 pub use machine::HALF_OPEN_RETRY_AFTER;

@@ -5,33 +5,33 @@ use std::future::Future;
 
 use auth_persistence::{DbPool, RepoError};
 use auth_resilience::CircuitBreaker;
+use futures::FutureExt as _;
 
 use crate::error::{DbError, Fault};
 
 /// Runs a repository call on `pool` through `breaker`, abandoned past the pool's deadline
 /// ([`DbPool::bounded`]). An open breaker or an outage becomes a fault; a conflict or a
 /// missing row is an answer, not a failure, and does not count against it.
-pub(crate) async fn guarded<T>(
-    breaker: &CircuitBreaker,
-    pool: &DbPool,
-    call: impl Future<Output = Result<T, RepoError>>,
-) -> Result<T, DbError> {
+pub(crate) fn guarded<'a, T: 'a>(
+    breaker: &'a CircuitBreaker,
+    pool: &'a DbPool,
+    call: impl Future<Output = Result<T, RepoError>> + 'a,
+) -> impl Future<Output = Result<T, DbError>> + 'a {
+    // Not an `async fn`, which would store `call` once more as its argument.
     breaker
         .call(pool.bounded(call), RepoError::is_outage)
-        .await
-        .map_err(DbError::from)
+        .map(|result| result.map_err(DbError::from))
 }
 
 /// As [`guarded`], for a call that may rightly outlast the pool's deadline because it bounds
 /// each of its own statements with it (a retention purge of many batches).
-pub(crate) async fn guarded_stepwise<T>(
-    breaker: &CircuitBreaker,
-    call: impl Future<Output = Result<T, RepoError>>,
-) -> Result<T, DbError> {
+pub(crate) fn guarded_stepwise<'a, T: 'a>(
+    breaker: &'a CircuitBreaker,
+    call: impl Future<Output = Result<T, RepoError>> + 'a,
+) -> impl Future<Output = Result<T, DbError>> + 'a {
     breaker
         .call(call, RepoError::is_outage)
-        .await
-        .map_err(DbError::from)
+        .map(|result| result.map_err(DbError::from))
 }
 
 /// Refuses at once, as a call through `breaker` would be refused, when it lets no call
