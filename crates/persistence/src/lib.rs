@@ -54,6 +54,7 @@ pub mod devices;
 mod email_nfc;
 mod error;
 mod migrate;
+mod owned;
 mod pg;
 mod pool;
 mod redact;

@@ -16,6 +16,7 @@ use crate::cached::Cached;
 use crate::conn::{Conn, PooledConn, in_transaction, on_conn};
 use crate::db_time::{from_db, to_db};
 use crate::devices::NewDevice;
+use crate::owned::Opening;
 use crate::schema::{sessions, users};
 use crate::users::{NewUser, UserRecord, insert_on as insert_on_users};
 use crate::{DbPool, RepoError};
@@ -236,8 +237,27 @@ pub async fn open_for_login(
     login: Login<'_>,
     session: NewSession<'_>,
 ) -> Result<SessionRecord, RepoError> {
-    let mut pooled = pool.writer().await?;
-    in_transaction!(&mut pooled, |conn| {
+    // One write for the whole transaction: on SQLite one turn of the writer thread, which
+    // runs its statements in place, instead of a handoff to the connection's thread for each
+    // of its six or more statements. Queued to another thread, it needs its inputs owned.
+    let opening = Opening::of(&login, &session);
+    pool.write(move |pooled: &mut PooledConn| {
+        async move {
+            let events = opening.events();
+            open_on(pooled, &opening.login(&events), opening.session()).await
+        }
+        .boxed()
+    })
+    .await
+}
+
+/// [`open_for_login`] on a connection checked out for writing.
+async fn open_on(
+    pooled: &mut PooledConn,
+    login: &Login<'_>,
+    session: NewSession<'_>,
+) -> Result<SessionRecord, RepoError> {
+    in_transaction!(pooled, |conn| {
         // Only an active account with the hash that was checked: a deactivation or a password
         // change that lands during the password check must not be followed by a fresh session.
         let at = to_db(session.now);
