@@ -3,8 +3,8 @@
 //! One API for both backends, picked by the scheme of the database URL at run time
 //! (`postgres://` / `postgresql://` or `sqlite://`). Queries are written once against a
 //! portable Diesel schema; diesel-async drives PostgreSQL with its own driver (no libpq) and
-//! SQLite on the blocking pool, except the hot writes (refresh rotation, throttle counts),
-//! which SQLite runs back to back on a writer thread of the pool. No Diesel type appears in
+//! SQLite on a thread per connection, except the hot writes (refresh rotation, throttle
+//! counts, sign-ins), which SQLite runs back to back on a writer thread of the pool. No Diesel type appears in
 //! this crate's public API: callers see [`DbPool`], plain records and [`RepoError`].
 //!
 //! - [`DbConfig`] / [`DbPool`]: settings and the connection pool.

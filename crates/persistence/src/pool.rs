@@ -87,8 +87,8 @@ impl DbPool {
             Backend::Sqlite => {
                 let mut manager_config = ManagerConfig::<SqliteConn>::default();
                 // A file cannot drop a connection the way a server can, so a pooled SQLite
-                // connection needs no test query at checkout (one blocking-pool round trip
-                // saved per query). PostgreSQL tests a connection that sat idle: after a
+                // connection needs no test query at checkout (one round trip to the
+                // connection's thread saved per query). PostgreSQL tests a connection that sat idle: after a
                 // server restart, a dead pooled connection is replaced before a request meets
                 // it.
                 manager_config.recycling_method = RecyclingMethod::Fast;

@@ -2,7 +2,7 @@
 //!
 //! SQLite lets one writer in at a time, so the time each write holds the write lock bounds
 //! the write throughput of the whole process. A write run from an async task pays thread
-//! switches inside that window: a blocking-pool thread wakes to run each statement, the task
+//! switches inside that window: the connection's thread wakes to run each statement, the task
 //! wakes to send the next one, and the next queued writer wakes only after the connection is
 //! back. The writer thread takes the writer's turn once for every write waiting, runs their
 //! statements in place (see [`run_inline`]) and wakes each caller with its answer, outside
