@@ -28,10 +28,39 @@ pub(crate) type SqliteConn = SyncConnectionWrapper<SqliteConnection, crate::bloc
 pub(crate) enum PooledConn {
     Postgres(Object<AsyncPgConnection>),
     Sqlite {
-        conn: Object<SqliteConn>,
+        conn: SqliteHandle,
         /// The writer's turn, when checked out for a write; released with the connection.
         _turn: Option<OwnedMutexGuard<()>>,
     },
+}
+
+/// A SQLite connection: checked out of the pool, or the writer thread's own.
+pub(crate) enum SqliteHandle {
+    /// Goes back to the pool when dropped.
+    Pooled(Object<SqliteConn>),
+    /// The writer thread's connection, kept from one of its turns to the next (see
+    /// [`sqlite_writer`](crate::sqlite_writer)).
+    Own(Box<SqliteConn>),
+}
+
+impl std::ops::Deref for SqliteHandle {
+    type Target = SqliteConn;
+
+    fn deref(&self) -> &SqliteConn {
+        match self {
+            Self::Pooled(conn) => conn,
+            Self::Own(conn) => conn,
+        }
+    }
+}
+
+impl std::ops::DerefMut for SqliteHandle {
+    fn deref_mut(&mut self) -> &mut SqliteConn {
+        match self {
+            Self::Pooled(conn) => conn,
+            Self::Own(conn) => conn,
+        }
+    }
 }
 
 /// A borrowed connection: a pooled one, or the inside of a transaction.

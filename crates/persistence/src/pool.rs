@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Mutex;
 
-use crate::conn::{PooledConn, SqliteConn, on_conn};
+use crate::conn::{PooledConn, SqliteConn, SqliteHandle, on_conn};
 use crate::sqlite_writer::{SqliteWriter, WriteFn};
 use crate::{Backend, DbConfig, RepoError};
 
@@ -213,7 +213,7 @@ impl DbPool {
         Ok(match &self.inner {
             Inner::Postgres(pool) => PooledConn::Postgres(pool.get().await?),
             Inner::Sqlite(pool, _) => PooledConn::Sqlite {
-                conn: pool.get().await?,
+                conn: SqliteHandle::Pooled(pool.get().await?),
                 _turn: None,
             },
         })
@@ -243,7 +243,7 @@ impl DbPool {
             .await
             .map_err(|_| RepoError::unavailable("timed out waiting for the SQLite writer"))?;
         Ok(PooledConn::Sqlite {
-            conn: pool.get().await?,
+            conn: SqliteHandle::Pooled(pool.get().await?),
             _turn: Some(turn),
         })
     }

@@ -16,14 +16,14 @@ use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
-use diesel_async::pooled_connection::deadpool::{Object, Pool};
+use diesel_async::pooled_connection::deadpool::Pool;
 use futures::FutureExt as _;
 use futures::future::BoxFuture;
 use tokio::sync::{Mutex, oneshot};
 
 use crate::RepoError;
 use crate::blocking::{is_inline, run_inline};
-use crate::conn::{PooledConn, SqliteConn};
+use crate::conn::{PooledConn, SqliteConn, SqliteHandle};
 
 /// The most writes run in one turn, so writers that still take the turn one by one (see
 /// `DbPool::writer`) get theirs.
@@ -65,6 +65,7 @@ impl SqliteWriter {
             turn,
             timeout,
             queue,
+            own: None,
         };
         std::thread::Builder::new()
             .name("sqlite-writer".to_owned())
@@ -143,12 +144,19 @@ struct WriterThread {
     turn: Arc<Mutex<()>>,
     timeout: Duration,
     queue: mpsc::Receiver<Box<dyn Job>>,
+    /// The thread's own connection, opened at the first write and kept between turns.
+    ///
+    /// In WAL mode a connection empties its page cache whenever another connection wrote
+    /// since its last transaction. Writes taking pooled connections in turn would each find
+    /// their connection's cache stale and read every page they touch again; a connection that
+    /// makes nearly every write keeps its cache from one write to the next.
+    own: Option<PooledConn>,
 }
 
 impl WriterThread {
     /// Serves writes until every handle is gone. The thread outlives any failure of a turn:
     /// a panic outside a write (none is expected) is logged, and the next write is served.
-    fn run(self, runtime: &tokio::runtime::Runtime) {
+    fn run(mut self, runtime: &tokio::runtime::Runtime) {
         // Everything this thread does is SQLite work, so its queries run in place.
         run_inline(|| {
             while let Ok(first) = self.queue.recv() {
@@ -161,27 +169,32 @@ impl WriterThread {
     }
 
     /// Runs `first` and the writes queued behind it, up to [`MOST_PER_TURN`], in one turn of
-    /// the writer and on one pooled connection. Waiting for the turn and the connection ends
-    /// at `first`'s deadline, so no write waits longer than the acquire timeout to start.
-    async fn turn_of(&self, first: Box<dyn Job>) {
+    /// the writer and on the thread's connection. Waiting for the turn (and opening the
+    /// connection, the first time) ends at `first`'s deadline, so no write waits longer than
+    /// the acquire timeout to start.
+    async fn turn_of(&mut self, first: Box<dyn Job>) {
         if first.abandoned() {
             return;
         }
         let deadline = tokio::time::Instant::from_std(first.queued_at() + self.timeout);
+        let (pool, turn, own) = (&self.pool, &self.turn, &mut self.own);
         let ready = tokio::time::timeout_at(deadline, async {
-            let turn = self.turn.clone().lock_owned().await;
-            self.pool.get().await.map(|conn| (turn, conn))
+            let turn = turn.clone().lock_owned().await;
+            let conn = match own.take() {
+                Some(conn) => conn,
+                None => open(pool).await?,
+            };
+            Ok::<_, RepoError>((turn, conn))
         });
-        let (_turn, conn) = match ready.await {
+        let (_turn, mut conn) = match ready.await {
             Ok(Ok(ready)) => ready,
-            Ok(Err(error)) => return first.fail(error.into()),
+            Ok(Err(error)) => return first.fail(error),
             Err(_) => {
                 return first.fail(RepoError::unavailable(
                     "timed out waiting for the SQLite writer",
                 ));
             }
         };
-        let mut pooled = PooledConn::Sqlite { conn, _turn: None };
         let mut next = Some(first);
         let mut ran = 0;
         while let Some(job) = next.take() {
@@ -192,14 +205,12 @@ impl WriterThread {
                     "timed out waiting for the SQLite writer",
                 )),
                 (false, false) => {
-                    let ran = AssertUnwindSafe(job.run(&mut pooled)).catch_unwind().await;
+                    let ran = AssertUnwindSafe(job.run(&mut conn)).catch_unwind().await;
                     // After a panic (the caller learns of it from its dropped reply), or a
                     // write that left a transaction open or its state unknown, the next write
-                    // must not run inside that transaction: the connection leaves the pool.
-                    if ran.is_err() || pooled.is_broken() {
-                        if let PooledConn::Sqlite { conn, .. } = pooled {
-                            drop(Object::take(conn));
-                        }
+                    // must not run inside that transaction: the connection is closed, and the
+                    // next turn opens another.
+                    if ran.is_err() || conn.is_broken() {
                         return;
                     }
                 }
@@ -209,7 +220,23 @@ impl WriterThread {
                 next = self.queue.try_recv().ok();
             }
         }
+        self.own = Some(conn);
     }
+}
+
+/// Opens the writer thread's connection with the pool's settings, outside the pool: the
+/// pool's connections stay free for reads and for the writes that take the turn themselves.
+async fn open(pool: &Pool<SqliteConn>) -> Result<PooledConn, RepoError> {
+    use deadpool::managed::Manager as _;
+    let conn = pool
+        .manager()
+        .create()
+        .await
+        .map_err(RepoError::unavailable)?;
+    Ok(PooledConn::Sqlite {
+        conn: SqliteHandle::Own(Box::new(conn)),
+        _turn: None,
+    })
 }
 
 #[cfg(test)]
@@ -219,6 +246,7 @@ mod tests {
     use std::time::Duration;
 
     use futures::FutureExt as _;
+    use futures::future::BoxFuture;
 
     use crate::conn::PooledConn;
     use crate::{DbConfig, DbPool, RepoError};
@@ -383,6 +411,53 @@ mod tests {
         careless.await.unwrap().unwrap();
         let seen = counting.await.unwrap().unwrap();
         assert_eq!(seen, 0, "the next write ran inside the open transaction");
+    }
+
+    #[tokio::test]
+    async fn consecutive_writes_share_the_writer_threads_connection() {
+        use diesel_async::SimpleAsyncConnection as _;
+        fn statement(
+            sql: &'static str,
+        ) -> impl for<'a> FnOnce(&'a mut PooledConn) -> BoxFuture<'a, Result<(), RepoError>> + Send
+        {
+            move |pooled: &mut PooledConn| {
+                async move {
+                    let PooledConn::Sqlite { conn, .. } = pooled else {
+                        unreachable!("a SQLite pool")
+                    };
+                    Ok(conn.batch_execute(sql).await?)
+                }
+                .boxed()
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let pool = pool(&dir, Duration::from_secs(5));
+        // A temporary table exists only on the connection that created it.
+        pool.write(statement("CREATE TEMP TABLE mark (x INTEGER)"))
+            .await
+            .unwrap();
+        // A read in between takes a pooled connection, never the writer's.
+        let reading = pool.get().await.unwrap();
+        pool.write(statement("INSERT INTO temp.mark VALUES (1)"))
+            .await
+            .expect("the second write ran on the connection of the first");
+        drop(reading);
+    }
+
+    #[tokio::test]
+    async fn the_writer_thread_needs_no_connection_from_the_pool() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("writer.db");
+        let mut config = DbConfig::new(format!("sqlite://{}", path.display())).unwrap();
+        config.max_connections = 1;
+        config.acquire_timeout = Duration::from_millis(500);
+        let pool = DbPool::new(&config).unwrap();
+        // A read holds the pool's only connection; a queued write still runs.
+        let reading = pool.get().await.unwrap();
+        let ran = Arc::new(AtomicBool::new(false));
+        marking_write(&pool, &ran).await.unwrap();
+        assert!(ran.load(Ordering::SeqCst));
+        drop(reading);
     }
 
     #[tokio::test]
