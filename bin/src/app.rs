@@ -18,14 +18,14 @@ use crate::middleware::request_id::{RequestIdHeader, request_id};
 use crate::middleware::root_span::AppRootSpan;
 use crate::middleware::security_headers::security_headers;
 use crate::middleware::timeout::{RequestTimeout, timeout};
-use crate::routes::{self, ApiInfo};
+use crate::routes::{self, ApiDocument};
 use crate::state::AppState;
 
 /// The HTTP-level settings of the app.
 #[derive(Debug, Clone)]
 pub struct HttpConfig {
-    /// Title, description and version of the API document.
-    pub api: ApiInfo,
+    /// The API document served at `/openapi.json`.
+    pub api: ApiDocument,
     /// Header carrying request ids.
     pub request_id_header: HeaderName,
     /// Origins allowed to call the API from a browser, with credentials.

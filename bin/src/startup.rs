@@ -22,7 +22,7 @@ use crate::app::{HttpConfig, build_app};
 use crate::error::chain;
 use crate::middleware::http_metrics::{RequestMetrics, http_metrics};
 use crate::prometheus::{self, Metrics, PoolReading};
-use crate::routes::ApiInfo;
+use crate::routes::{ApiDocument, ApiInfo};
 use crate::settings::{ConfigError, Settings};
 use crate::state::AppState;
 
@@ -597,11 +597,11 @@ fn database_error(db: &DbConfig, err: &RepoError) -> StartupError {
 
 fn http_config(settings: &Settings) -> HttpConfig {
     HttpConfig {
-        api: ApiInfo {
+        api: ApiDocument::new(&ApiInfo {
             title: settings.api_title.clone(),
             description: settings.api_description.clone(),
             version: settings.api_version.clone(),
-        },
+        }),
         request_id_header: settings.request_id_header.clone(),
         cors_origins: settings.cors_origins.clone(),
         max_body_bytes: settings.max_body_bytes,

@@ -33,6 +33,13 @@ pub async fn docs_redirect() -> HttpResponse {
         .finish()
 }
 
+/// `GET /openapi.json`: the API document, serialised once at start.
+pub async fn openapi_json(document: web::Data<super::ApiDocument>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(document.0.clone())
+}
+
 /// `GET /redoc`: the ReDoc page.
 pub async fn redoc() -> HttpResponse {
     HttpResponse::Ok()
@@ -55,8 +62,8 @@ pub async fn redoc_license() -> HttpResponse {
         .body(REDOC_LICENSE)
 }
 
-/// Any other method on `/openapi.json` and `/docs/…`, whose GET routes Swagger UI registers
-/// behind a GET guard: 405 with `Allow: GET`, as every other route answers a wrong method.
+/// Any other method on `/openapi.json` and `/docs/…` (whose GET routes Swagger UI registers
+/// behind a GET guard): 405 with `Allow: GET`, as every other route answers a wrong method.
 pub async fn get_only() -> HttpResponse {
     HttpResponse::MethodNotAllowed()
         .insert_header(header::Allow(vec![Method::GET]))

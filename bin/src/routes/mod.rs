@@ -51,12 +51,35 @@ pub struct ApiInfo {
     pub version: String,
 }
 
+/// The API document as JSON, made once at start and shared by every worker: the document's
+/// tree (about 0.7 MiB) is not kept, only its serialised form, which is what every request for
+/// it is answered with anyway.
+#[derive(Debug, Clone)]
+pub struct ApiDocument(web::Bytes);
+
+impl ApiDocument {
+    /// The document with the configured title, description and version.
+    ///
+    /// # Panics
+    ///
+    /// Never in practice: a document whose maps have string keys only always serialises.
+    pub fn new(info: &ApiInfo) -> Self {
+        let mut document = ApiDoc::openapi();
+        document.info.title.clone_from(&info.title);
+        document.info.description = Some(info.description.clone());
+        document.info.version.clone_from(&info.version);
+        #[expect(
+            clippy::expect_used,
+            reason = "an OpenAPI document has string keys only, so it always serialises"
+        )]
+        let json = serde_json::to_vec(&document).expect("the OpenAPI document serialises");
+        Self(json.into())
+    }
+}
+
 /// Registers every route.
-pub fn configure(info: &ApiInfo) -> impl FnOnce(&mut web::ServiceConfig) + use<> {
-    let mut document = ApiDoc::openapi();
-    document.info.title.clone_from(&info.title);
-    document.info.description = Some(info.description.clone());
-    document.info.version.clone_from(&info.version);
+pub fn configure(document: &ApiDocument) -> impl FnOnce(&mut web::ServiceConfig) + use<> {
+    let document = web::Data::new(document.clone());
     move |cfg: &mut web::ServiceConfig| {
         cfg.service(web::resource("/").route(web::get().to(root::root)))
             .service(web::resource("/health").route(web::get().to(health::health)))
@@ -93,13 +116,18 @@ pub fn configure(info: &ApiInfo) -> impl FnOnce(&mut web::ServiceConfig) + use<>
             )
             .service(web::resource("/docs").route(web::get().to(docs::docs_redirect)))
             .service(
+                web::resource("/openapi.json")
+                    .app_data(document)
+                    .route(web::get().to(docs::openapi_json))
+                    .default_service(web::to(docs::get_only)),
+            )
+            .service(
                 // No validator: Swagger UI would send the document's URL to validator.swagger.io.
-                SwaggerUi::new("/docs/{_:.*}")
-                    .url("/openapi.json", document)
-                    .config(utoipa_swagger_ui::Config::default().validator_url("none")),
+                SwaggerUi::new("/docs/{_:.*}").config(
+                    utoipa_swagger_ui::Config::new(["/openapi.json"]).validator_url("none"),
+                ),
             )
             // Swagger UI's routes match GET only; other methods land here rather than on 404.
-            .service(web::resource("/openapi.json").default_service(web::to(docs::get_only)))
             .service(web::resource("/docs/{_:.*}").default_service(web::to(docs::get_only)))
             .service(web::resource("/redoc").route(web::get().to(docs::redoc)))
             .service(
