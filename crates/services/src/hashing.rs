@@ -9,6 +9,7 @@
 //! the database or a throttling counter.
 
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -98,6 +99,54 @@ pub(crate) struct HashingPool {
     workers: Arc<Semaphore>,
     queue_timeout: Duration,
     meters: HashingMeters,
+    shed_log: ShedLog,
+}
+
+/// How often the log says that sign-ins are being shed. Every shed request is counted in the
+/// outcome metrics; the log only needs to say that it is happening, and how much.
+const SHED_LOG_EVERY: Duration = Duration::from_secs(1);
+
+/// Rate limit of the shed warning: under an overload that sheds tens of thousands of requests
+/// a second, one line a second with the count instead of one line per request, which would
+/// flood the log and spend the workers' time formatting it.
+#[derive(Debug)]
+struct ShedLog {
+    /// The shortest time between two reports.
+    every: Duration,
+    /// When the pool started: the clock the next report is kept on.
+    epoch: Instant,
+    /// Milliseconds after `epoch` from which the next shed is reported.
+    next_ms: AtomicU64,
+    /// Sheds not reported yet.
+    pending: AtomicU64,
+}
+
+impl ShedLog {
+    fn new(every: Duration) -> Self {
+        Self {
+            every,
+            epoch: Instant::now(),
+            next_ms: AtomicU64::new(0),
+            pending: AtomicU64::new(0),
+        }
+    }
+
+    /// Counts one shed request; returns how many to report when a report is due.
+    fn shed(&self) -> Option<u64> {
+        self.pending.fetch_add(1, Ordering::Relaxed);
+        let now = u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let next = self.next_ms.load(Ordering::Relaxed);
+        if now < next {
+            return None;
+        }
+        let every = u64::try_from(self.every.as_millis()).unwrap_or(u64::MAX);
+        let after = now.saturating_add(every);
+        // One caller wins the report; the others count towards the next one.
+        self.next_ms
+            .compare_exchange(next, after, Ordering::Relaxed, Ordering::Relaxed)
+            .ok()?;
+        Some(self.pending.swap(0, Ordering::Relaxed))
+    }
 }
 
 /// The hashing metrics, registered once with the pool (no-ops without a recorder).
@@ -167,6 +216,7 @@ impl HashingPool {
             workers: Arc::new(Semaphore::new(threads)),
             queue_timeout: limits.queue_timeout,
             meters: HashingMeters::register(),
+            shed_log: ShedLog::new(SHED_LOG_EVERY),
         })
     }
 
@@ -177,14 +227,14 @@ impl HashingPool {
     /// The slot reserves its thread until it is used or dropped.
     pub(crate) async fn slot(&self) -> Result<Slot<'_>, Fault> {
         let admitted = self.admitted.clone().try_acquire_owned();
-        let admitted = admitted.map_err(|_| overloaded("the hashing queue is full"))?;
+        let admitted = admitted.map_err(|_| self.overloaded("the hashing queue is full"))?;
         let (started, waiting) = (Instant::now(), Waiting::enter(&self.meters.queue_depth));
         let worker = tokio::time::timeout(self.queue_timeout, self.workers.clone().acquire_owned());
         let worker = worker.await;
         drop(waiting);
         self.meters.queue_wait.record(started.elapsed());
         let worker = worker
-            .map_err(|_| overloaded("no hashing thread freed up in time"))?
+            .map_err(|_| self.overloaded("no hashing thread freed up in time"))?
             .map_err(Fault::internal)?;
         Ok(Slot {
             pool: self,
@@ -197,11 +247,18 @@ impl HashingPool {
     pub(crate) async fn hash(&self, password: SecretString) -> Result<HashedPassword, HashError> {
         self.slot().await?.hash(password).await
     }
-}
 
-fn overloaded(why: &'static str) -> Fault {
-    tracing::warn!(reason = why, "sign-in shed: password hashing is saturated");
-    Fault::Overloaded
+    /// A shed request: counted, and reported in the log at most once a second.
+    fn overloaded(&self, why: &'static str) -> Fault {
+        if let Some(shed) = self.shed_log.shed() {
+            tracing::warn!(
+                reason = why,
+                shed,
+                "sign-ins shed: password hashing is saturated"
+            );
+        }
+        Fault::Overloaded
+    }
 }
 
 /// One hashing thread: takes jobs until the pool is gone. A job that panics is contained, so
@@ -423,5 +480,20 @@ mod tests {
             })
         })
         .await
+    }
+
+    #[test]
+    fn the_shed_warning_reports_the_first_shed_then_at_most_one_count_per_interval() {
+        let log = super::ShedLog::new(Duration::from_millis(50));
+        assert_eq!(log.shed(), Some(1), "the first shed is reported at once");
+        assert_eq!(log.shed(), None);
+        assert_eq!(log.shed(), None);
+        std::thread::sleep(Duration::from_millis(60));
+        assert_eq!(
+            log.shed(),
+            Some(3),
+            "the next report counts every shed since the last"
+        );
+        assert_eq!(log.shed(), None);
     }
 }
