@@ -54,8 +54,17 @@ pub struct ApiInfo {
 /// The API document as JSON, made once at start and shared by every worker: the document's
 /// tree (about 0.7 MiB) is not kept, only its serialised form, which is what every request for
 /// it is answered with anyway.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ApiDocument(web::Bytes);
+
+impl std::fmt::Debug for ApiDocument {
+    /// The size, not the document: it is tens of kilobytes of JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiDocument")
+            .field("json_bytes", &self.0.len())
+            .finish()
+    }
+}
 
 impl ApiDocument {
     /// The document with the configured title, description and version.
