@@ -11,6 +11,7 @@ use unicode_normalization::UnicodeNormalization as _;
 use crate::Invalid;
 
 mod account;
+mod common_passwords;
 
 pub use account::{AccountDeletionInput, PasswordChangeInput};
 
@@ -141,11 +142,18 @@ impl Password {
     }
 }
 
-/// Whether `password` is on the common-password list (about 100,000 leaked passwords shipped
-/// with the `passwords` crate), ignoring case.
+/// Whether `password` is on the common-password list (about 100,000 leaked passwords), as
+/// written or in lower case.
+///
+/// ```
+/// use auth_services::is_common;
+///
+/// assert!(is_common("password"));
+/// assert!(is_common("PassWord"));
+/// assert!(!is_common("correct horse battery staple"));
+/// ```
 pub fn is_common(password: &str) -> bool {
-    passwords::analyzer::is_common_password(password)
-        || passwords::analyzer::is_common_password(password.to_lowercase())
+    common_passwords::contains(password) || common_passwords::contains(&password.to_lowercase())
 }
 
 /// Registration data, each field validated.
