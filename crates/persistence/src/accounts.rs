@@ -30,6 +30,18 @@ pub async fn live_sessions(
     live_sessions_on(&mut pooled.conn(), user_id, now, idle_since).await
 }
 
+/// The live sessions of a user, newest first, as a query (written once, typed per backend).
+macro_rules! live_of {
+    ($user_id:expr, $now:expr, $idle_since:expr) => {
+        sessions::table
+            .filter(sessions::user_id.eq($user_id))
+            .filter(sessions::revoked_at.is_null())
+            .filter(sessions::expires_at.gt($now))
+            .filter(sessions::last_used_at.gt($idle_since))
+            .order((sessions::created_at.desc(), sessions::id.desc()))
+    };
+}
+
 pub(crate) async fn live_sessions_on(
     conn: &mut Conn<'_>,
     user_id: i64,
@@ -37,16 +49,31 @@ pub(crate) async fn live_sessions_on(
     idle_since: OffsetDateTime,
 ) -> Result<Vec<SessionRecord>, RepoError> {
     let (now, idle_since) = (to_db(now), to_db(idle_since));
-    let rows: Vec<SessionRow> = on_conn!(conn, |c| sessions::table
-        .filter(sessions::user_id.eq(user_id))
-        .filter(sessions::revoked_at.is_null())
-        .filter(sessions::expires_at.gt(now))
-        .filter(sessions::last_used_at.gt(idle_since))
-        .order((sessions::created_at.desc(), sessions::id.desc()))
+    let rows: Vec<SessionRow> = on_conn!(conn, |c| live_of!(user_id, now, idle_since)
         .select(SessionRow::as_select())
         .load(*c)
         .await)?;
     Ok(rows.into_iter().map(Into::into).collect())
+}
+
+/// The ids of the live sessions of `user_id` beyond the newest `keep`, newest first: those a
+/// limit of `keep` sessions revokes. Only the ids past the limit are read, so a sign-in at the
+/// limit does not load every live session of its user.
+pub(crate) async fn live_session_ids_beyond_on(
+    conn: &mut Conn<'_>,
+    user_id: i64,
+    now: OffsetDateTime,
+    idle_since: OffsetDateTime,
+    keep: usize,
+) -> Result<Vec<String>, RepoError> {
+    let (now, idle_since) = (to_db(now), to_db(idle_since));
+    let keep = i64::try_from(keep).unwrap_or(i64::MAX);
+    let ids: Vec<String> = on_conn!(conn, |c| live_of!(user_id, now, idle_since)
+        .select(sessions::id)
+        .offset(keep)
+        .load(*c)
+        .await)?;
+    Ok(ids)
 }
 
 /// Revokes session `id` if it is a live session of `user_id` (as [`live_sessions`] defines

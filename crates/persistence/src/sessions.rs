@@ -344,8 +344,14 @@ async fn revoke_beyond_on(
     limit: &SessionLimit<'_>,
     now: OffsetDateTime,
 ) -> Result<(), RepoError> {
-    let live = crate::accounts::live_sessions_on(conn, user_id, now, limit.idle_since).await?;
-    let ids: Vec<String> = live.into_iter().skip(limit.max).map(|s| s.id).collect();
+    let ids = crate::accounts::live_session_ids_beyond_on(
+        conn,
+        user_id,
+        now,
+        limit.idle_since,
+        limit.max,
+    )
+    .await?;
     if ids.is_empty() {
         return Ok(());
     }

@@ -122,6 +122,31 @@ db_test!(async fn a_sign_in_over_the_limit_revokes_the_oldest_sessions(db) {
     assert_eq!((events[0].event.as_str(), events[0].session_id.as_deref()), ("session_revoked", Some("s1")));
 });
 
+db_test!(async fn a_sign_in_far_over_the_limit_revokes_every_live_session_beyond_it_and_no_other(db) {
+    let (ann, bob) = ann_and_bob(db).await;
+    for (id, minutes) in [("s2", 5), ("s3", 4), ("s4", 3), ("s5", 2)] {
+        sessions::open_for_login(db.pool(), login(ann, None), session_at(id, now() - Duration::minutes(minutes))).await.unwrap();
+    }
+    sessions::revoke(db.pool(), "s4", RevokeReason::Logout, now(), &[]).await.unwrap();
+    let limit = SessionLimit { max: 2, idle_since: never(), event: NewAuditEvent { user_id: Some(ann), ..event("session_revoked") } };
+    let sign_in = Login { limit: Some(limit), ..login(ann, None) };
+    sessions::open_for_login(db.pool(), sign_in, session_at("s6", now() - Duration::minutes(1))).await.unwrap();
+    let live = accounts::live_sessions(db.pool(), ann, now(), never()).await.unwrap();
+    let ids: Vec<&str> = live.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(ids, ["s1", "s6"]);
+    for id in ["s5", "s3", "s2"] {
+        let revoked = sessions::find(db.pool(), id).await.unwrap().unwrap();
+        assert_eq!(revoked.revoked_reason.as_deref(), Some("session_limit"), "{id}");
+    }
+    let logged_out = sessions::find(db.pool(), "s4").await.unwrap().unwrap();
+    assert_eq!(logged_out.revoked_reason.as_deref(), Some("logout"), "an ended session is not revoked again");
+    assert_eq!(accounts::live_sessions(db.pool(), bob, now(), never()).await.unwrap().len(), 1, "another user's session");
+    let mut revoked: Vec<String> = audit::recent(db.pool(), 10).await.unwrap().into_iter()
+        .map(|e| format!("{} {}", e.event, e.session_id.unwrap_or_default())).collect();
+    revoked.sort();
+    assert_eq!(revoked, ["session_revoked s2", "session_revoked s3", "session_revoked s5"]);
+});
+
 db_test!(async fn a_password_change_keeps_only_the_callers_session_and_device(db) {
     let (user, _) = sessions::create_user_with_session(db.pool(), ann(), new_session("s1"), Some(device("d1", "t1"))).await.unwrap();
     let second = Login { new_device: Some(device("d2", "t2")), ..login(user.id, None) };
