@@ -7,6 +7,13 @@
 //! A request first takes a [`Slot`]: at most `queue_depth` requests wait for one, each at most
 //! `queue_timeout`; any more are refused at once with [`Fault::Overloaded`], before they touch
 //! the database or a throttling counter.
+//!
+//! A slot is a turn on a hashing thread, and each thread has two turns out at once when the
+//! queue allows it: the one it hashes and the next, whose request reads the account and counts
+//! the attempt meanwhile. Under load a thread so goes from one hash straight to the next. With
+//! one turn per thread it waited for every request's database work between two hashes, and on
+//! a virtual machine a core that idles even a millisecond makes the next hash a third slower
+//! (`bench/RESULTS.md` has the figures).
 
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -95,8 +102,8 @@ pub(crate) struct HashingPool {
     jobs: mpsc::Sender<Job>,
     /// Permits for the requests waiting or hashing: `threads + queue_depth`.
     admitted: Arc<Semaphore>,
-    /// Permits for the requests hashing: `threads`.
-    workers: Arc<Semaphore>,
+    /// Permits for the requests holding a turn on a thread: [`turns`] of them.
+    turns: Arc<Semaphore>,
     queue_timeout: Duration,
     meters: HashingMeters,
     shed_log: ShedLog,
@@ -213,7 +220,7 @@ impl HashingPool {
         Ok(Self {
             jobs,
             admitted: Arc::new(Semaphore::new(threads + limits.queue_depth)),
-            workers: Arc::new(Semaphore::new(threads)),
+            turns: Arc::new(Semaphore::new(turns(threads, limits.queue_depth))),
             queue_timeout: limits.queue_timeout,
             meters: HashingMeters::register(),
             shed_log: ShedLog::new(SHED_LOG_EVERY),
@@ -224,21 +231,22 @@ impl HashingPool {
     /// is full, and after `queue_timeout` when no thread frees up in time.
     ///
     /// Take the slot before anything else a request does, so a shed request leaves no trace.
-    /// The slot reserves its thread until it is used or dropped.
+    /// The slot holds its turn until it is used or dropped; a hash it runs waits at most for
+    /// the one hash before it on its thread.
     pub(crate) async fn slot(&self) -> Result<Slot<'_>, Fault> {
         let admitted = self.admitted.clone().try_acquire_owned();
         let admitted = admitted.map_err(|_| self.overloaded("the hashing queue is full"))?;
         let (started, waiting) = (Instant::now(), Waiting::enter(&self.meters.queue_depth));
-        let worker = tokio::time::timeout(self.queue_timeout, self.workers.clone().acquire_owned());
-        let worker = worker.await;
+        let turn = tokio::time::timeout(self.queue_timeout, self.turns.clone().acquire_owned());
+        let turn = turn.await;
         drop(waiting);
         self.meters.queue_wait.record(started.elapsed());
-        let worker = worker
+        let turn = turn
             .map_err(|_| self.overloaded("no hashing thread freed up in time"))?
             .map_err(Fault::internal)?;
         Ok(Slot {
             pool: self,
-            permits: (admitted, worker),
+            permits: (admitted, turn),
         })
     }
 
@@ -259,6 +267,13 @@ impl HashingPool {
         }
         Fault::Overloaded
     }
+}
+
+/// How many requests hold a turn on the hashing threads at once: two per thread, one hashing
+/// and the next getting ready, but never more than may be in the queue besides the threads
+/// (with no queue, a request only gets a thread that is free).
+fn turns(threads: usize, queue_depth: usize) -> usize {
+    threads + threads.min(queue_depth)
 }
 
 /// One hashing thread: takes jobs until the pool is gone. A job that panics is contained, so
@@ -284,7 +299,8 @@ fn work(hasher: &PasswordHasher, queue: &Mutex<mpsc::Receiver<Job>>) {
     }
 }
 
-/// A reserved hashing thread: one hash or verification, then it is free again.
+/// A turn on a hashing thread: one hash or verification, then the turn goes to the next
+/// request.
 #[derive(Debug)]
 pub(crate) struct Slot<'a> {
     pool: &'a HashingPool,
@@ -423,9 +439,40 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_busy_thread_gives_the_next_request_its_turn_at_once_and_runs_it_next() {
+        let pool = one_thread(8, Duration::from_secs(30));
+        let first = pool.slot().await.unwrap();
+        let next = futures_poll_once(Box::pin(pool.slot())).await;
+        let next = next
+            .expect("the thread's next turn is given at once")
+            .unwrap();
+        let waiting = pool.slot();
+        tokio::pin!(waiting);
+        assert!(
+            futures_poll_once(waiting.as_mut()).await.is_none(),
+            "a third request waits: a thread has two turns out at most"
+        );
+        let order = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (one, two) = (order.clone(), order.clone());
+        let hashing = first.run(move |_, _| {
+            std::thread::sleep(Duration::from_millis(50));
+            one.lock().unwrap().push("first");
+        });
+        let queued = next.run(move |_, _| two.lock().unwrap().push("next"));
+        let (hashed, ran) = tokio::join!(hashing, queued);
+        hashed.unwrap();
+        ran.unwrap();
+        assert_eq!(*order.lock().unwrap(), ["first", "next"]);
+        assert!(
+            waiting.await.is_ok(),
+            "a finished turn goes to the waiting request"
+        );
+    }
+
+    #[tokio::test]
     async fn a_full_queue_sheds_at_once() {
-        let pool = one_thread(1, Duration::from_secs(30));
-        let _hashing = pool.slot().await.unwrap();
+        let pool = one_thread(2, Duration::from_secs(30));
+        let (_hashing, _next) = (pool.slot().await.unwrap(), pool.slot().await.unwrap());
         let waiting = pool.slot();
         tokio::pin!(waiting);
         assert!(
@@ -440,7 +487,7 @@ mod tests {
     #[tokio::test]
     async fn a_request_waiting_longer_than_the_timeout_is_shed() {
         let pool = one_thread(8, Duration::from_millis(200));
-        let _hashing = pool.slot().await.unwrap();
+        let (_hashing, _next) = (pool.slot().await.unwrap(), pool.slot().await.unwrap());
         let started = std::time::Instant::now();
         let shed = pool.slot().await.unwrap_err();
         assert!(matches!(shed, Fault::Overloaded), "{shed:?}");
@@ -448,7 +495,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_freed_slot_lets_the_next_request_in() {
+    async fn without_a_queue_a_request_gets_only_a_free_thread() {
         let pool = one_thread(0, Duration::from_secs(30));
         let first = pool.slot().await.unwrap();
         assert!(matches!(pool.slot().await, Err(Fault::Overloaded)));
