@@ -20,9 +20,10 @@ pub const PURGE_LOCK_KEY: i64 = 0x0061_7574_6870_7572; // "authpur"
 /// What is old enough to go. Rows at or after a cut-off stay.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cutoffs {
-    /// Sessions last used (their newest token issued) before this go: every token of them
-    /// has expired, whether the session was revoked, ended or left idle.
-    pub sessions_used_before: OffsetDateTime,
+    /// Sessions that ended (`expires_at`, fixed at sign-in: a refresh token expires with its
+    /// session, and refreshes do not move that) before this go, revoked, idle or not. Leave
+    /// their access tokens time to expire as well.
+    pub sessions_ended_before: OffsetDateTime,
     /// Device tokens that expire before this go.
     pub devices_expired_before: OffsetDateTime,
     /// Throttle counters last hit before this go, unless a block on them lasts past `now`.
@@ -131,7 +132,7 @@ async fn delete_batch(
     let limit = i64::try_from(batch).unwrap_or(i64::MAX);
     let deleted = match table {
         Table::Sessions => {
-            let old = sessions::last_used_at.lt(to_db(cutoffs.sessions_used_before));
+            let old = sessions::expires_at.lt(to_db(cutoffs.sessions_ended_before));
             on_conn!(conn, |c| {
                 let ids: Vec<String> = sessions::table
                     .filter(old)

@@ -96,7 +96,7 @@ impl RetentionService {
         let now = self.clock.now();
         let c = &self.config;
         let cutoffs = Cutoffs {
-            sessions_used_before: now - c.token_lifetime - EXPIRY_MARGIN,
+            sessions_ended_before: now - c.token_lifetime - EXPIRY_MARGIN,
             devices_expired_before: now,
             throttles_hit_before: now - c.counter_reset,
             now,

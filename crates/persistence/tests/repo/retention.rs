@@ -21,7 +21,7 @@ fn days(n: i64) -> Duration {
 fn cutoffs() -> Cutoffs {
     let now = now();
     Cutoffs {
-        sessions_used_before: now - days(8),
+        sessions_ended_before: now - days(8),
         devices_expired_before: now,
         throttles_hit_before: now - days(1),
         now,
@@ -33,7 +33,7 @@ fn cutoffs() -> Cutoffs {
 async fn remaining(db: &TestDb) -> Purged {
     let later = now() + days(10_000);
     let all = Cutoffs {
-        sessions_used_before: later,
+        sessions_ended_before: later,
         devices_expired_before: later,
         throttles_hit_before: later,
         now: later,
@@ -80,12 +80,16 @@ async fn fill(db: &TestDb) -> i64 {
         )
     };
     let sql = [
-        // Revoked, ended and idle long ago: every token of them has expired.
-        session("old-revoked", -30, 20, Some(-29)),
-        session("old-ended", -40, -10, None),
-        session("old-idle", -60, 300, None),
+        // Ended long ago, whether revoked, used to its end or left idle: every token of them
+        // has expired.
+        session("old-revoked", -30, -23, Some(-29)),
+        session("old-ended", -40, -33, None),
+        session("old-idle", -20, -13, None),
+        // Ended three days ago: an access token of its last days might still be presented.
+        session("ended-recently", -8, -3, None),
         // Revoked yesterday: a token of it may still be presented (reuse detection).
-        session("revoked-recently", -1, 20, Some(-1)),
+        session("revoked-recently", -1, 6, Some(-1)),
+        // Live.
         session("live", 0, 6, None),
         device("device-old", -1),
         device("device-live", 30),
@@ -112,7 +116,7 @@ db_test!(async fn purge_deletes_what_is_past_its_time_and_keeps_the_rest(db) {
         purged,
         Some(Purged { sessions: 3, device_tokens: 1, throttles: 2, audit_events: 1 })
     );
-    for kept in ["revoked-recently", "live"] {
+    for kept in ["ended-recently", "revoked-recently", "live"] {
         assert!(sessions::find(db.pool(), kept).await.unwrap().is_some(), "{kept}");
     }
     assert!(sessions::find(db.pool(), "old-revoked").await.unwrap().is_none());
@@ -130,7 +134,7 @@ db_test!(async fn purge_deletes_what_is_past_its_time_and_keeps_the_rest(db) {
     assert_eq!(again, Some(Purged::default()));
     assert_eq!(
         remaining(db).await,
-        Purged { sessions: 2, device_tokens: 1, throttles: 2, audit_events: 1 }
+        Purged { sessions: 3, device_tokens: 1, throttles: 2, audit_events: 1 }
     );
 });
 
@@ -192,7 +196,7 @@ async fn a_purge_skips_while_another_replica_holds_the_lock() {
     );
     assert_eq!(
         remaining_count_of_sessions(&db).await,
-        5,
+        6,
         "nothing was deleted"
     );
     other
@@ -212,6 +216,7 @@ async fn remaining_count_of_sessions(db: &TestDb) -> usize {
         "old-revoked",
         "old-ended",
         "old-idle",
+        "ended-recently",
         "revoked-recently",
         "live",
     ] {
