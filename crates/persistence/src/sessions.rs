@@ -21,6 +21,8 @@ use crate::schema::{sessions, users};
 use crate::users::{NewUser, UserRecord, insert_on as insert_on_users};
 use crate::{DbPool, RepoError};
 
+mod rotation_pg;
+
 /// A session as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionRecord {
@@ -447,14 +449,14 @@ pub struct Rotate<'a> {
 /// for the grace window, the generation goes up by one, and `last_used_at` and the client are
 /// brought up to date.
 ///
-/// The user is read in the same round trip as the rotation (on PostgreSQL the two statements
-/// are pipelined on one connection; on SQLite both run in one turn of the writer), so a refresh
-/// costs one round trip when the token is current.
+/// The user is read with the rotation (on PostgreSQL in the same statement; on SQLite in the
+/// same turn of the writer), so a refresh costs one round trip when the token is current.
 ///
 /// # Errors
 ///
 /// As [`find`].
 pub async fn rotate(pool: &DbPool, rotate: Rotate<'_>) -> Result<Rotation, RepoError> {
+    let (rotate_at, rotate_idle_since) = (rotate.at, rotate.idle_since);
     let (at, idle_since) = (to_db(rotate.at), to_db(rotate.idle_since));
     let id = rotate.session_id.to_owned();
     let user_id = rotate.user_id;
@@ -501,21 +503,34 @@ pub async fn rotate(pool: &DbPool, rotate: Rotate<'_>) -> Result<Rotation, RepoE
                     )
                 };
             }
-            let (user, rotated): (Option<crate::users::UserRow>, Option<SessionRow>) =
-                match pooled.conn() {
-                    Conn::Postgres(c) => {
-                        let shared: &diesel_async::AsyncPgConnection = c;
-                        let user = owner!().get_result(&mut &*shared);
-                        let rotated = rotation!().get_result(&mut &*shared);
-                        let (user, rotated) = futures::join!(user, rotated);
-                        (user.optional()?, rotated.optional()?)
+            let (user, rotated): (Option<UserRecord>, Option<SessionRow>) = match pooled.conn() {
+                Conn::Postgres(c) => {
+                    let rotate = Rotate {
+                        session_id: &id,
+                        user_id,
+                        presented_hash: &presented_hash,
+                        next_hash: &next_hash,
+                        at: rotate_at,
+                        client: Client {
+                            ip: ip.as_deref(),
+                            user_agent: user_agent.as_deref(),
+                        },
+                        idle_since: rotate_idle_since,
+                    };
+                    match rotation_pg::rotate(c, &rotate, at, idle_since).await? {
+                        Some((user, rotated)) => (Some(user), rotated),
+                        None => (None, None),
                     }
-                    Conn::Sqlite(c) => (
-                        owner!().get_result(c).await.optional()?,
-                        rotation!().get_result(c).await.optional()?,
-                    ),
-                };
-            let user: Option<UserRecord> = user.map(Into::into);
+                }
+                Conn::Sqlite(c) => (
+                    owner!()
+                        .get_result::<crate::users::UserRow>(c)
+                        .await
+                        .optional()?
+                        .map(Into::into),
+                    rotation!().get_result(c).await.optional()?,
+                ),
+            };
             match (user, rotated) {
                 (Some(user), Some(row)) if user.is_active => {
                     return Ok(Rotation::Rotated(row.into(), user));
