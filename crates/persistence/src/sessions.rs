@@ -517,7 +517,7 @@ pub async fn rotate(pool: &DbPool, rotate: Rotate<'_>) -> Result<Rotation, RepoE
                         },
                         idle_since: rotate_idle_since,
                     };
-                    match rotation_pg::rotate(c, &rotate, at, idle_since).await? {
+                    match rotation_pg::rotate(c, &rotate).await? {
                         Some((user, rotated)) => (Some(user), rotated),
                         None => (None, None),
                     }

@@ -161,10 +161,10 @@ impl ShedLog {
 struct HashingMeters {
     /// `auth_password_hashing_duration_seconds`: one hash or verification on its thread.
     duration: Histogram,
-    /// `auth_password_hashing_queue_wait_seconds`: from asking for a slot to getting a thread
-    /// (or being shed after the queue timeout).
+    /// `auth_password_hashing_queue_wait_seconds`: from asking for a slot to getting a turn on
+    /// a thread (or being shed after the queue timeout).
     queue_wait: Histogram,
-    /// `auth_password_hashing_queue_depth`: requests waiting for a thread now.
+    /// `auth_password_hashing_queue_depth`: requests waiting for a turn now.
     queue_depth: Gauge,
 }
 
@@ -477,9 +477,9 @@ mod tests {
         tokio::pin!(waiting);
         assert!(
             futures_poll_once(waiting.as_mut()).await.is_none(),
-            "the second request waits in the queue"
+            "the third request waits in the queue"
         );
-        // The third is refused on its first poll: it never waits.
+        // The fourth is refused on its first poll: it never waits.
         let shed = futures_poll_once(Box::pin(pool.slot())).await;
         assert!(matches!(shed, Some(Err(Fault::Overloaded))), "{shed:?}");
     }

@@ -1,12 +1,13 @@
 //! `RetentionService`: deletes what the service no longer needs, on a schedule or on demand.
 //!
 //! What goes, and why it is safe:
-//! - **sessions** whose newest token has expired: every token of a session is issued at
-//!   sign-in or at a refresh, both of which set `last_used_at`, and lives at most the longest
-//!   token lifetime. Once `last_used_at` is further back than that (plus a margin for clock
-//!   leeway), no token of the session can be presented any more, so neither reuse detection
-//!   nor the refresh grace window has anything left to check, whether the session was
-//!   revoked, reached its end or went idle. A live session is always younger than that.
+//! - **sessions** that ended long enough ago: a session's `expires_at` is set at sign-in and
+//!   never moves; every refresh token of it expires then, and every access token at most an
+//!   access lifetime later. Once `expires_at` is further back than the longest token lifetime
+//!   (plus a margin for clock leeway), no token of the session can be presented any more, so
+//!   neither reuse detection nor the refresh grace window has anything left to check, whether
+//!   the session was revoked, went idle or was used to its end. A session revoked or left idle
+//!   stays until then.
 //! - **device tokens** past their expiry: they are no longer recognised anyway.
 //! - **throttle counters** without an attempt for [`ThrottleConfig::account_reset`]
 //!   (longer than any window), unless a block on them still lasts. One rule for every key,

@@ -1,6 +1,7 @@
 -- A refresh rewrites a session's current token hash and last use. With an index on either
 -- column, every refresh also inserted an entry into every index of the table; with neither,
--- PostgreSQL updates the row in place (a heap-only tuple) and SQLite touches one b-tree.
+-- PostgreSQL can update the row without touching an index (a heap-only tuple, when its page
+-- has room) and SQLite writes the table's b-tree only.
 -- No query looks a session up by its token hash (rotation finds it by id), and the retention
 -- purge now finds sessions by their end, which never changes after sign-in.
 DROP INDEX sessions_current_jti_hash_idx;

@@ -13,7 +13,7 @@ use time::PrimitiveDateTime;
 
 use super::SessionRow;
 use crate::cached::Cached;
-use crate::db_time::from_db;
+use crate::db_time::{from_db, to_db};
 use crate::users::UserRecord;
 
 /// The rotation and the read of the owner. `$1` session id, `$2` user id, `$3` presented hash,
@@ -146,9 +146,8 @@ impl OwnerAndRotation {
 pub(super) async fn rotate(
     conn: &mut AsyncPgConnection,
     rotate: &super::Rotate<'_>,
-    at: PrimitiveDateTime,
-    idle_since: PrimitiveDateTime,
 ) -> diesel::QueryResult<Option<(UserRecord, Option<SessionRow>)>> {
+    let (at, idle_since) = (to_db(rotate.at), to_db(rotate.idle_since));
     let query = sql_query(ROTATE)
         .bind::<Text, _>(rotate.session_id)
         .bind::<BigInt, _>(rotate.user_id)

@@ -85,8 +85,12 @@ async fn fill(db: &TestDb) -> i64 {
         session("old-revoked", -30, -23, Some(-29)),
         session("old-ended", -40, -33, None),
         session("old-idle", -20, -13, None),
-        // Ended three days ago: an access token of its last days might still be presented.
+        // Ended three days ago, after the cut-off: kept until a token lifetime and a margin
+        // have passed since its end.
         session("ended-recently", -8, -3, None),
+        // Left idle six days ago, not ended: kept until its end (idleness is checked when a
+        // token is presented; the purge goes by the end alone).
+        session("idle-not-ended", -6, 1, None),
         // Revoked yesterday: a token of it may still be presented (reuse detection).
         session("revoked-recently", -1, 6, Some(-1)),
         // Live.
@@ -116,7 +120,7 @@ db_test!(async fn purge_deletes_what_is_past_its_time_and_keeps_the_rest(db) {
         purged,
         Some(Purged { sessions: 3, device_tokens: 1, throttles: 2, audit_events: 1 })
     );
-    for kept in ["ended-recently", "revoked-recently", "live"] {
+    for kept in ["ended-recently", "idle-not-ended", "revoked-recently", "live"] {
         assert!(sessions::find(db.pool(), kept).await.unwrap().is_some(), "{kept}");
     }
     assert!(sessions::find(db.pool(), "old-revoked").await.unwrap().is_none());
@@ -134,7 +138,7 @@ db_test!(async fn purge_deletes_what_is_past_its_time_and_keeps_the_rest(db) {
     assert_eq!(again, Some(Purged::default()));
     assert_eq!(
         remaining(db).await,
-        Purged { sessions: 3, device_tokens: 1, throttles: 2, audit_events: 1 }
+        Purged { sessions: 4, device_tokens: 1, throttles: 2, audit_events: 1 }
     );
 });
 
@@ -196,7 +200,7 @@ async fn a_purge_skips_while_another_replica_holds_the_lock() {
     );
     assert_eq!(
         remaining_count_of_sessions(&db).await,
-        6,
+        7,
         "nothing was deleted"
     );
     other
@@ -217,6 +221,7 @@ async fn remaining_count_of_sessions(db: &TestDb) -> usize {
         "old-ended",
         "old-idle",
         "ended-recently",
+        "idle-not-ended",
         "revoked-recently",
         "live",
     ] {
